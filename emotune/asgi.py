@@ -1,0 +1,38 @@
+"""ASGI entry point: HTTP through Django, websockets through Channels (daphne)."""
+
+import asyncio
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emotune.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from emotune import jobs  # noqa: E402
+from emotune.routing import websocket_urlpatterns  # noqa: E402
+
+
+def _websocket_routes():
+    from voicechat.routing import websocket_urlpatterns as voice_routes
+
+    return websocket_urlpatterns + voice_routes
+
+
+_router = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(_websocket_routes()))),
+    }
+)
+
+
+async def application(scope, receive, send):
+    # Embedded mode runs jobs on this server's event loop (see emotune.jobs).
+    if scope["type"] != "lifespan":
+        jobs.inprocess.bind(asyncio.get_running_loop())
+    return await _router(scope, receive, send)

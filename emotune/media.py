@@ -1,0 +1,60 @@
+"""Uploaded and generated media, served to their owner only.
+
+Files are stored under generated names; this view still checks that the file
+belongs to a row of the signed-in user (staff see all), and serves it so that a
+browser never runs it: a fixed content type from a short list of media types,
+``nosniff`` and a sandboxing CSP.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+
+# (model label, file field) pairs whose files users may fetch.
+OWNED_FILES = [
+    ("emotion.EmotionReading", "media"),
+    ("music.MusicGeneration", "audio"),
+    ("music.MusicGeneration", "audio_preview"),
+    ("music.MusicGeneration", "video"),
+    ("music.MusicGeneration", "melody"),
+    ("voicechat.Speaker", "reference"),
+]
+
+SAFE_TYPES = {
+    "image/jpeg", "image/png", "image/webp",
+    "audio/wav", "audio/x-wav", "audio/mpeg", "audio/ogg", "audio/opus", "audio/webm",
+    "video/mp4", "video/webm", "video/quicktime", "application/json",
+}
+
+
+def _owned(user, name: str) -> bool:
+    if user.is_staff:
+        return True
+    for label, field in OWNED_FILES:
+        model = apps.get_model(label)
+        if any(f.name == field for f in model._meta.fields) and model.objects.filter(user=user, **{field: name}).exists():
+            return True
+    return False
+
+
+@login_required
+def media_serve(request, path: str):
+    root = Path(settings.MEDIA_ROOT).resolve()
+    full = (root / path).resolve()
+    if root not in full.parents or not full.is_file() or not _owned(request.user, path):
+        raise Http404("No such file")
+    content_type = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
+    as_attachment = content_type not in SAFE_TYPES or request.GET.get("download") == "1"
+    if content_type not in SAFE_TYPES:
+        content_type = "application/octet-stream"
+    response = FileResponse(full.open("rb"), content_type=content_type, as_attachment=as_attachment, filename=full.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,287 @@
+"""emotune settings: one module, read from the environment.
+
+With nothing set, emotune runs embedded: SQLite, an in-memory channel layer
+and jobs run in-process. Setting DATABASE_URL (or the original app's DB_*
+names) selects MySQL/MariaDB; setting REDIS_URL selects the Redis channel layer
+and RQ queues. README.md lists every variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from emotune.env import env_bool, env_choice, env_float, env_int, env_list, env_path, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = env_path("EMOTUNE_DATA_DIR", BASE_DIR / ".data")
+
+DEBUG = env_bool("DEBUG", False)
+TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY")
+    if key:
+        if len(key) < 50 or len(set(key)) < 5:
+            raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters with 5 distinct ones")
+        return key
+    if not DEBUG and not TESTING:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
+    # Development: a key kept beside the data, so sessions survive restarts.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(64))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "django_rq",
+    "emotune",
+    "accounts",
+    "emotion",
+    "music",
+    "voicechat",
+    "ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "emotune.urls"
+ASGI_APPLICATION = "emotune.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+
+def _database() -> dict:
+    mysql_options = {"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"}
+    test = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    url = env_str("DATABASE_URL")
+    if url:
+        try:
+            db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from exc
+        if db["ENGINE"] == "django.db.backends.mysql":
+            db["OPTIONS"] = {**mysql_options, **db.get("OPTIONS", {})}
+            db["TEST"] = test
+        return db
+    if env_str("DB_HOST") or env_str("DB_NAME"):
+        return {
+            "ENGINE": "django.db.backends.mysql",
+            "HOST": env_str("DB_HOST", "127.0.0.1"),
+            "PORT": str(env_int("DB_PORT", 3306, minimum=1, maximum=65535)),
+            "USER": env_str("DB_USER", "root"),
+            "PASSWORD": env_str("DB_PASSWORD", ""),
+            "NAME": env_str("DB_NAME", "emotune"),
+            "OPTIONS": mysql_options,
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "TEST": test,
+        }
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "emotune.sqlite3",
+        # Jobs run in threads beside the server: wait for the write lock.
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- Redis: channel layer, job queues, cache -----------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+JOBS_BACKEND = "rq" if REDIS_URL else "inprocess"
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout, the same as channels_redis's
+                # blocking pop: an idle socket then dies with "Timeout reading". Read longer.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": env_str("EMOTUNE_REDIS_PREFIX", "emotune"),
+                # Audio chunks for one voice turn must not be dropped: room for
+                # a few seconds of backlog per channel (see voicechat).
+                "capacity": 1000,
+                "expiry": 60,
+            },
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}
+    for name in ("gpu", "default")
+}
+RQ_SHOW_ADMIN_LINK = True
+
+# Seconds each job type may run before it is stopped and marked failed.
+JOB_TIMEOUTS = {
+    "emotion.read": env_int("JOB_TIMEOUT_READING", 300, minimum=10),
+    "music.generate": env_int("JOB_TIMEOUT_MUSIC", 3600, minimum=10),
+    "voicechat.tts": env_int("JOB_TIMEOUT_TTS", 120, minimum=10),
+}
+JOB_DEFAULT_TIMEOUT = 600
+# How long a finished job's row waits before reaper checks that its worker is alive.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+# Bearer token for /metrics (Prometheus); the endpoint answers 404 while it is unset.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# Uses per window: (count, seconds). Counted in the cache (Redis in production).
+RATE_LIMITS = {
+    "login": (env_int("RATE_LOGIN", 10, minimum=1), 300),  # per username and per address
+    "upload": (env_int("RATE_UPLOADS", 60, minimum=1), 3600),
+    "generation": (env_int("RATE_GENERATIONS", 30, minimum=1), 3600),
+    "tts": (env_int("RATE_TTS", 1200, minimum=1), 3600),  # sentences synthesised
+}
+
+# --- Auth, i18n, static, media -----------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not (DEBUG or TESTING)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env_path("MEDIA_ROOT", DATA_DIR / "media")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Security --------------------------------------------------------------------
+# Behind TLS (the default in production) cookies are secure and HSTS is on.
+HTTPS = env_bool("EMOTUNE_HTTPS", not DEBUG and not TESTING)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- Engines and models ------------------------------------------------------------
+
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
+LLM_TIMEOUT = env_float("LLM_TIMEOUT", 20.0, minimum=0.1)
+FACE_CKPT = env_path("FACE_CKPT", DATA_DIR / "models" / "resemotenet.pth")
+EMOTION_CLASSIFIER = env_choice("EMOTION_CLASSIFIER", "ensemble", {"pyemotion", "fer", "ensemble", "resemotenet"})
+# Emotion readings: upload caps, video sampling and how much evidence a reading needs.
+EMOTION_IMAGE_MAX_BYTES = env_int("EMOTION_IMAGE_MAX_BYTES", 15 * 2**20, minimum=1024)
+EMOTION_VIDEO_MAX_BYTES = env_int("EMOTION_VIDEO_MAX_BYTES", 100 * 2**20, minimum=1024)
+EMOTION_MAX_PIXELS = env_int("EMOTION_MAX_PIXELS", 40_000_000, minimum=10_000)
+EMOTION_VIDEO_MAX_SECONDS = env_int("EMOTION_VIDEO_MAX_SECONDS", 60, minimum=1)
+EMOTION_SAMPLE_FPS = env_float("EMOTION_SAMPLE_FPS", 2.0, minimum=0.1)
+EMOTION_MIN_CONFIDENCE = env_float("EMOTION_MIN_CONFIDENCE", 0.35, minimum=0.0)
+EMOTION_MIN_FACE_FRAMES = env_int("EMOTION_MIN_FACE_FRAMES", 3, minimum=1)
+EMOTION_MIN_FACE_SHARE = env_float("EMOTION_MIN_FACE_SHARE", 0.25, minimum=0.0)
+MUSIC_ENGINE = env_choice("MUSIC_ENGINE", "offline", {"offline", "musicgen", "audiocraft"})
+MUSICGEN_MODEL = env_str("MUSICGEN_MODEL", "facebook/musicgen-small")
+
+# Voice companion (voicechat): engines and websocket limits.
+VOICE_ASR = env_choice("VOICE_ASR", "pocketsphinx", {"pocketsphinx", "vosk"})
+VOSK_MODEL_DIR = env_path("VOSK_MODEL_DIR", DATA_DIR / "models" / "vosk")
+# piper-tts is GPL-3.0: it lives in its own virtualenv and runs as a separate program.
+PIPER_PYTHON = env_path("PIPER_PYTHON", BASE_DIR / ".venv-piper" / "bin" / "python")
+VOICE_TTS = env_choice("VOICE_TTS", "piper", {"cosyvoice2", "piper", "espeak"})
+COSYVOICE_MODEL_DIR = env_path("COSYVOICE_MODEL_DIR", DATA_DIR / "models" / "CosyVoice2-0.5B")
+PIPER_VOICE = env_str("PIPER_VOICE")
+VOICE_END_SILENCE_MS = env_int("VOICE_END_SILENCE_MS", 600, minimum=100)
+VOICE_HISTORY_MESSAGES = env_int("VOICE_HISTORY_MESSAGES", 12, minimum=0)
+VOICE_MAX_FRAME_BYTES = env_int("VOICE_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
+VOICE_MAX_MESSAGES_PER_SECOND = env_int("VOICE_MAX_MESSAGES_PER_SECOND", 120, minimum=5)
+
+# --- Logging: one line per event on stdout -------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"}},
+    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,109 @@
+"""The RQ worker class for emotune queues.
+
+``rq.SimpleWorker`` runs jobs in the worker process itself instead of a forked
+child, so models loaded by one job stay warm for the next and CUDA is never
+used across a fork. A heartbeat thread publishes liveness, the current job,
+resident models and GPU memory under a short-lived Redis key: the reaper ends
+rows whose worker's key expired, and the ops dashboard shows the rest.
+
+    python manage.py rqworker gpu --worker-class emotune.worker.EmotuneWorker
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+
+from django.conf import settings
+from django.db import close_old_connections
+from rq import SimpleWorker
+
+from emotune import engines
+from emotune.jobs import HEARTBEAT_KEY, jobs_reap
+
+logger = logging.getLogger(__name__)
+
+
+def gpu_memory() -> dict | None:
+    """Used/total bytes of this process's CUDA device, if torch is loaded and has one."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    free, total = torch.cuda.mem_get_info()
+    return {
+        "device": torch.cuda.get_device_name(),
+        "used": total - free,
+        "total": total,
+        "allocated": torch.cuda.memory_allocated(),
+        "reserved": torch.cuda.memory_reserved(),
+    }
+
+
+class EmotuneWorker(SimpleWorker):
+    reap_every = 6  # heartbeats
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._beat_stop = threading.Event()
+        self._current_job: str | None = None
+        self._current_job_id: str | None = None
+
+    def heartbeat_payload(self) -> dict:
+        return {
+            "name": self.name,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "queues": [q.name for q in self.queues],
+            "current_job": self._current_job,
+            "current_job_id": self._current_job_id,
+            "models": engines.loaded_names(),
+            "gpu": gpu_memory(),
+            "at": time.time(),
+        }
+
+    def _publish(self) -> None:
+        interval = settings.WORKER_HEARTBEAT_SECONDS
+        try:
+            self.connection.set(HEARTBEAT_KEY.format(name=self.name), json.dumps(self.heartbeat_payload()), ex=interval * 3)
+        except Exception:
+            logger.warning("worker heartbeat failed", exc_info=True)
+
+    def _beat(self) -> None:
+        interval = settings.WORKER_HEARTBEAT_SECONDS
+        beats = 0
+        while not self._beat_stop.is_set():
+            self._publish()
+            try:
+                if beats % self.reap_every == 0:
+                    jobs_reap()
+                    close_old_connections()
+            except Exception:
+                logger.warning("reaper run failed", exc_info=True)
+            beats += 1
+            self._beat_stop.wait(interval)
+
+    def work(self, *args, **kwargs):
+        thread = threading.Thread(target=self._beat, name="emotune-heartbeat", daemon=True)
+        thread.start()
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            self._beat_stop.set()
+            try:
+                self.connection.delete(HEARTBEAT_KEY.format(name=self.name))
+            except Exception:
+                pass
+
+    def execute_job(self, job, queue):
+        self._current_job, self._current_job_id = job.description or job.id, job.id
+        self._publish()
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            self._current_job = self._current_job_id = None
+            close_old_connections()

@@ -1,0 +1,40 @@
+import time
+
+import pytest
+
+from emotune.llm import LLMUnavailable, chat_json, chat_stream
+
+
+def test_chat_json_parses_the_answer(fake_llm):
+    fake_llm.script = [{"content": '{"mood": "calm"}'}]
+    assert chat_json([{"role": "user", "content": "hi"}]) == {"mood": "calm"}
+    assert fake_llm.requests[0]["response_format"] == {"type": "json_object"}
+
+
+@pytest.mark.parametrize(
+    "entry,reason",
+    [({"content": "not json"}, "not valid JSON"), ({"status": 500}, "HTTP 500"), ({"hang": 3}, "timed out")],
+)
+def test_chat_json_failures_are_one_exception(fake_llm, entry, reason):
+    fake_llm.script = [entry]
+    with pytest.raises(LLMUnavailable, match=reason):
+        chat_json([{"role": "user", "content": "hi"}])
+
+
+def test_chat_stream_relays_tokens_in_order(fake_llm):
+    fake_llm.script = [{"tokens": ["Hel", "lo", ", ", "friend", "."], "interval": 0.01}]
+    assert list(chat_stream([{"role": "user", "content": "hi"}])) == ["Hel", "lo", ", ", "friend", "."]
+
+
+def test_unconfigured_llm_is_unavailable(settings):
+    settings.OPENAI_BASE_URL = settings.OPENAI_API_KEY = None
+    with pytest.raises(LLMUnavailable, match="no LLM endpoint"):
+        chat_json([])
+
+
+def test_unreachable_endpoint(settings):
+    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY, settings.LLM_TIMEOUT = "http://127.0.0.1:9/v1", "k", 2
+    started = time.monotonic()
+    with pytest.raises(LLMUnavailable, match="unreachable"):
+        list(chat_stream([{"role": "user", "content": "hi"}]))
+    assert time.monotonic() - started < 5

@@ -1,0 +1,85 @@
+"""Shared test helpers: real worker processes, signed-in websocket clients."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env() -> dict[str, str]:
+    """Environment for a child process that must use the test database."""
+    from django.db import connection
+
+    env = dict(os.environ)
+    env["DB_NAME"] = connection.settings_dict["NAME"]
+    env["SECRET_KEY"] = settings.SECRET_KEY
+    return env
+
+
+def worker_cmd(*queues: str, burst: bool = True) -> list[str]:
+    cmd = [sys.executable, "manage.py", "rqworker", *(queues or ("gpu", "default"))]
+    cmd += ["--worker-class", "emotune.worker.EmotuneWorker"]
+    return cmd + (["--burst"] if burst else [])
+
+
+def run_worker_burst(*queues: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        worker_cmd(*queues), cwd=ROOT, env={**child_env(), **(env or {})},
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def start_worker(*queues: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        worker_cmd(*queues, burst=False), cwd=ROOT, env={**child_env(), **(env or {})},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def ws_client(path: str, *, cookie: str | None = None, origin: str = "http://localhost") -> WebsocketCommunicator:
+    from emotune.asgi import application
+
+    headers = [(b"host", b"localhost"), (b"origin", origin.encode())]
+    if cookie:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def events_until_final(communicator: WebsocketCommunicator, timeout: float = 30) -> list[dict]:
+    """Read /ws/events/ until a job.status event with a final status arrives."""
+    import time
+
+    events, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = await communicator.receive_json_from(timeout=deadline - time.monotonic())
+        events.append(event)
+        if event["type"] == "job.status" and event["status"] in ("succeeded", "failed", "cancelled"):
+            return events
+    raise AssertionError(f"no final status in {events}")
+
+
+def enqueue_test_job(user, handler: str):
+    """An EmotionReading whose job runs ``tests.emotune.handlers.<handler>`` (job-machinery tests)."""
+    from django.db import transaction
+
+    from emotion.models import EmotionReading
+    from emotune import jobs
+
+    with transaction.atomic():
+        row = EmotionReading.objects.create(user=user, source="image", media="readings/test.jpg")
+        jobs.job_enqueue(row, handler=f"tests.emotune.handlers.{handler}")
+    return row
