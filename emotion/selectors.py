@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from emotion.models import EmotionReading
+
+
+def reading_list(*, user, emotion: str | None = None, source: str | None = None) -> QuerySet[EmotionReading]:
+    qs = EmotionReading.objects.filter(user=user)
+    if emotion:
+        qs = qs.filter(emotion=emotion)
+    if source:
+        qs = qs.filter(source=source)
+    return qs
+
+
+def reading_get(*, user, pk: int) -> EmotionReading:
+    """The user's reading, or 404 (another user's reading does not exist for them)."""
+    return get_object_or_404(EmotionReading, pk=pk, user=user)

@@ -1,0 +1,82 @@
+"""Writes for emotion readings: create (validate, store, enqueue) and run (the job's work)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from emotion.media import CheckedMedia, MediaError, media_check
+from emotion.models import EmotionReading
+from emotune.jobs import JobError, job_enqueue
+from ops.services import log_write
+
+__all__ = ["MediaError", "reading_create", "reading_analyse"]
+
+
+def _stored_name(checked: CheckedMedia) -> str:
+    return f"{uuid.uuid4().hex}{checked.extension}"  # never the user's file name
+
+
+def reading_create(*, user, upload, webcam: bool = False, ip: str | None = None) -> EmotionReading:
+    """Validate an upload by its content, store it under a generated name and enqueue its reading.
+
+    Raises MediaError (nothing stored) when the file is not a photo or video we read.
+    """
+    try:
+        checked = media_check(upload)
+    except MediaError as exc:
+        log_write(action="emotion.upload", status="failed", user_id=user.pk, message=str(exc), ip=ip)
+        raise
+    source = EmotionReading.Source.VIDEO if checked.kind == "video" else (
+        EmotionReading.Source.WEBCAM if webcam else EmotionReading.Source.IMAGE)
+    reading = EmotionReading(user=user, source=source, media_seconds=checked.seconds)
+    try:
+        if checked.content is not None:
+            reading.media.save(_stored_name(checked), ContentFile(checked.content), save=False)
+        else:
+            with open(checked.temp_path, "rb") as fh:
+                reading.media.save(_stored_name(checked), File(fh), save=False)
+        with transaction.atomic():
+            reading.save()
+            job_enqueue(reading)
+    except Exception:
+        if reading.media.name:
+            reading.media.storage.delete(reading.media.name)
+        raise
+    finally:
+        checked.discard()
+    log_write(action="emotion.upload", user_id=user.pk, message=f"{source} reading #{reading.pk} queued", ip=ip,
+              detail={"bytes": upload.size if hasattr(upload, "size") else None, "stored": reading.media.name})
+    return reading
+
+
+def reading_analyse(*, reading: EmotionReading, progress=None) -> EmotionReading:
+    """Read the stored media and save the outcome on the row."""
+    from emotion.analysis import image_read, video_read
+
+    path = reading.media.path
+    if progress:
+        progress(0.02, "loading model", force=True)
+    try:
+        if reading.source == EmotionReading.Source.VIDEO:
+            result = video_read(path, progress=progress)
+        else:
+            result = image_read(path)
+    except FileNotFoundError as exc:
+        raise JobError(f"The emotion model is not available: {exc}") from exc
+    for name, value in result.items():
+        setattr(reading, name, value)
+    reading.progress_note = _summary(reading)
+    reading.save(update_fields=[*result.keys(), "progress_note"])
+    return reading
+
+
+def _summary(reading: EmotionReading) -> str:
+    if not reading.face_found:
+        return "no face found"
+    if reading.uncertain:
+        return "uncertain"
+    return f"{reading.emotion} ({reading.confidence:.0%})"

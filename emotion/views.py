@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from emotion.forms import HistoryFilter, UploadForm
+from emotion.media import MediaError
+from emotion.models import EMOTIONS, Emotion
+from emotion.selectors import reading_get, reading_list
+from emotion.services import reading_create
+from ops.services import client_ip
+
+HISTORY_PAGE_SIZE = 20
+
+
+@login_required
+def index(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                reading = reading_create(user=request.user, upload=form.cleaned_data["media"],
+                                         webcam=form.cleaned_data["webcam"], ip=client_ip(request))
+            except MediaError as exc:
+                form.add_error("media", str(exc))
+            else:
+                return redirect("emotion:detail", pk=reading.pk)
+        status = 400
+    context = {"form": form, "readings": reading_list(user=request.user)[:5],
+               "max_seconds": settings.EMOTION_VIDEO_MAX_SECONDS}
+    return render(request, "emotion/index.html", context, status=status)
+
+
+@login_required
+def detail(request, pk: int):
+    reading = reading_get(user=request.user, pk=pk)
+    labels = dict(Emotion.choices)
+    bars = [{"emotion": e, "label": labels[e], "p": reading.scores.get(e, 0.0)} for e in EMOTIONS] \
+        if reading.scores else []
+    timeline = []
+    if reading.timeline and reading.media_seconds:
+        for seg in reading.timeline:
+            width = (seg["end"] - seg["start"]) / reading.media_seconds * 100
+            timeline.append({**seg, "width": round(width, 3), "label": labels.get(seg["emotion"], _("no face"))})
+    box = None
+    if reading.face_box and reading.face_box.get("image_w"):
+        fb = reading.face_box
+        box = {k: round(v, 3) for k, v in {
+            "left": fb["x"] / fb["image_w"] * 100, "top": fb["y"] / fb["image_h"] * 100,
+            "width": fb["w"] / fb["image_w"] * 100, "height": fb["h"] / fb["image_h"] * 100}.items()}
+    return render(request, "emotion/detail.html",
+                  {"reading": reading, "bars": bars, "timeline": timeline, "box": box})
+
+
+@login_required
+def history(request):
+    filters = HistoryFilter(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    qs = reading_list(user=request.user, emotion=data.get("emotion") or None, source=data.get("source") or None)
+    page = Paginator(qs, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "emotion/history.html", {"filters": filters, "page": page, "query": query.urlencode()})
+
+
+@login_required
+@require_POST
+def warmup(request):
+    """Load the face models where readings run: the gpu worker, or this process when embedded."""
+    if settings.JOBS_BACKEND == "rq":
+        import django_rq
+
+        django_rq.get_queue("gpu").enqueue("emotion.jobs.engines_warmup_run", job_timeout=300, result_ttl=600)
+    else:
+        from emotion.engines import engines_warmup
+
+        threading.Thread(target=engines_warmup, daemon=True, name="emotion-warmup").start()
+    messages.success(request, _("Warming up the face models; the next reading starts faster."))
+    return redirect("emotion:index")
