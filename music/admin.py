@@ -1,0 +1,61 @@
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from music.models import Feedback, MusicGeneration
+from ops.admin import AuditedModelAdmin, JobRowAdmin, admin_link
+
+
+def audio_player(field_file):
+    if not field_file:
+        return "-"
+    return format_html('<audio src="{}" controls preload="none"></audio>', field_file.url)
+
+
+class FeedbackInline(admin.TabularInline):
+    model = Feedback
+    extra = 0
+    raw_id_fields = ("user",)
+    fields = ("user", "stars", "liked", "comment", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(MusicGeneration)
+class MusicGenerationAdmin(JobRowAdmin):
+    list_display = (
+        "id", "user_link", "status", "emotion", "engine", "prompt_path", "duration", "score", "seconds", "created_at",
+    )
+    list_filter = ("status", "engine", "emotion", "prompt_path", "created_at")
+    list_select_related = ("user",)
+    search_fields = ("=id", "=user__username", "description")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("user", "reading")
+    inlines = [FeedbackInline]
+    readonly_fields = (
+        *JobRowAdmin.job_fields, "player", "reading_link",
+        "prompt_draft", "prompt_merged", "prompt_final", "prompt_path", "brief", "engine", "model_name", "decoder",
+        "peaks", "duration", "sample_rate", "channels", "score", "score_parts", "timings",
+    )
+
+    @admin.display(description=_("listen"))
+    def player(self, obj):
+        return audio_player(obj.audio_preview or obj.audio)
+
+    @admin.display(description=_("reading"))
+    def reading_link(self, obj):
+        return admin_link(obj.reading) if obj.reading_id else "-"
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(AuditedModelAdmin):
+    list_display = ("id", "generation_link", "user", "stars", "liked", "comment", "created_at")
+    list_filter = ("stars", "liked", "created_at")
+    list_select_related = ("user", "generation")
+    search_fields = ("=user__username", "comment")
+    raw_id_fields = ("user", "generation")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "updated_at")
+
+    @admin.display(description=_("generation"))
+    def generation_link(self, obj):
+        return admin_link(obj.generation)

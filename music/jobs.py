@@ -1,0 +1,7 @@
+"""Thin job entry points: the worker calls these with the row and a Progress."""
+
+from music.services import generation_execute
+
+
+def generation_run(row, progress) -> None:
+    generation_execute(row, progress)

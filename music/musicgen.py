@@ -1,0 +1,181 @@
+"""MusicGen through transformers: loading, windowed generation with continuation.
+
+MusicGen writes at most ~30 s at once. Longer pieces are continued the way
+audiocraft's app does it: the last ``overlap`` seconds are fed back as the audio
+prompt and the new part is crossfaded onto what exists. Models load once per
+process (``emotune.engines.engine_get``) in half precision on a GPU, float32 on CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from emotune.engines import engine_get
+from emotune.jobs import JobError
+from music.analysis import crossfade_join
+
+logger = logging.getLogger(__name__)
+
+WINDOW_S = 30.0
+OVERLAP_S = 12.0
+CROSSFADE_S = 1.0
+
+
+@dataclass
+class LoadedMusicGen:
+    model: object
+    processor: object
+    device: str
+    dtype: object
+    melody: bool
+    sample_rate: int
+    frame_rate: int
+    channels: int
+    delay: int  # frames the codebook delay pattern costs per generate() call
+    name: str
+
+
+def _load(name: str) -> LoadedMusicGen:
+    import torch
+    from transformers import AutoConfig, AutoProcessor
+
+    started = time.perf_counter()
+    try:
+        config = AutoConfig.from_pretrained(name)
+    except OSError as exc:
+        raise JobError(
+            f"MusicGen model {name!r} cannot be loaded: give a local directory (MUSICGEN_MODEL) or allow the "
+            f"Hugging Face hub to be reached. ({exc.__class__.__name__})"
+        ) from exc
+    melody = config.model_type == "musicgen_melody"
+    if melody:
+        from transformers import MusicgenMelodyForConditionalGeneration as ModelClass
+    else:
+        from transformers import MusicgenForConditionalGeneration as ModelClass
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtype = torch.float16 if device == "cuda" else torch.float32
+    try:
+        processor = AutoProcessor.from_pretrained(name)
+    except ImportError as exc:  # melody checkpoints' chroma extractor needs torchaudio
+        raise JobError(f"MusicGen model {name!r} needs a package that is not installed: {str(exc).strip()[:200]}") from exc
+    model = ModelClass.from_pretrained(name, dtype=dtype).to(device).eval()
+    decoder = model.config.decoder
+    channels = int(getattr(decoder, "audio_channels", 1))
+    loaded = LoadedMusicGen(
+        model=model, processor=processor, device=device, dtype=dtype, melody=melody,
+        sample_rate=int(model.config.audio_encoder.sampling_rate), frame_rate=int(model.config.audio_encoder.frame_rate),
+        channels=channels, delay=decoder.num_codebooks // channels - 1, name=name,
+    )
+    logger.info("musicgen %s loaded on %s (%s) in %.2f s", name, device, dtype, time.perf_counter() - started)
+    return loaded
+
+
+def musicgen_get(name: str) -> LoadedMusicGen:
+    return engine_get(f"musicgen:{name}", lambda: _load(name))
+
+
+class _StepCounter:
+    """A logits processor that only counts decoding steps (for progress and cancel)."""
+
+    def __init__(self, on_step: Callable[[], None]):
+        self.on_step = on_step
+
+    def __call__(self, input_ids, scores):
+        self.on_step()
+        return scores
+
+
+def _generate(mg: LoadedMusicGen, prompt: str, params: dict, seconds: float, *, audio_prompt=None,
+              melody=None, on_step: Callable[[], None]) -> np.ndarray:
+    """One generate() call; returns float32 (channels, samples), the audio prompt included."""
+    import torch
+    from transformers import LogitsProcessorList
+
+    kwargs: dict = {"text": [prompt], "padding": True, "return_tensors": "pt"}
+    if audio_prompt is not None:
+        kwargs.update(audio=[audio_prompt[0] if mg.channels == 1 else audio_prompt], sampling_rate=mg.sample_rate)
+    elif melody is not None:
+        kwargs.update(audio=[melody.mean(axis=0)], sampling_rate=mg.sample_rate)
+    inputs = mg.processor(**kwargs)
+    inputs = {k: (v.to(mg.device, mg.dtype) if v.is_floating_point() else v.to(mg.device)) for k, v in inputs.items()}
+    tokens = math.ceil(seconds * mg.frame_rate) + mg.delay
+    with torch.inference_mode():
+        out = mg.model.generate(
+            **inputs,
+            max_new_tokens=tokens,
+            do_sample=True,
+            top_k=int(params["top_k"]) or None,
+            top_p=float(params["top_p"]) or None,
+            temperature=float(params["temperature"]),
+            guidance_scale=float(params["cfg_coef"]) or None,
+            logits_processor=LogitsProcessorList([_StepCounter(on_step)]),
+        )
+    return out[0].float().cpu().numpy()
+
+
+def steps_needed(duration: float, *, frame_rate: int, delay: int, window: float = WINDOW_S,
+                 overlap: float = OVERLAP_S) -> int:
+    """Decoding steps for a piece of ``duration`` seconds (for the progress bar's total)."""
+    first = min(duration, window)
+    steps = math.ceil(first * frame_rate) + delay
+    done = first
+    while done < duration - 1e-6:
+        new = min(window - overlap, duration - done + CROSSFADE_S)
+        steps += math.ceil(new * frame_rate) + delay
+        done += new - CROSSFADE_S
+    return steps
+
+
+def musicgen_render(prompt: str, params: dict, *, melody: np.ndarray | None = None,
+                    progress: Callable[[int, int], None] | None = None,
+                    window: float = WINDOW_S, overlap: float = OVERLAP_S) -> tuple[np.ndarray, int, dict]:
+    """Render ``params['duration']`` seconds; returns (audio (channels, samples), sample rate, info)."""
+    import torch
+
+    mg = musicgen_get(params.get("model") or "facebook/musicgen-small")
+    duration = float(params["duration"])
+    if mg.melody and duration > window:
+        raise JobError(f"Melody models write at most {window:.0f} s; choose a shorter duration.")
+    torch.manual_seed(int(params["seed"]))
+    total = steps_needed(duration, frame_rate=mg.frame_rate, delay=mg.delay, window=window, overlap=overlap)
+    done = 0
+
+    def on_step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(min(done, total), total)
+
+    sr, target = mg.sample_rate, int(round(duration * mg.sample_rate))
+    started = time.perf_counter()
+    audio = _generate(mg, prompt, params, min(duration, window), melody=melody, on_step=on_step)
+    segments = 1
+    fade = int(CROSSFADE_S * sr)
+    while audio.shape[-1] < target:
+        tail = audio[:, -int(overlap * sr):]
+        new = min(window - overlap, (target - audio.shape[-1]) / sr + CROSSFADE_S)
+        out = _generate(mg, prompt, params, new, audio_prompt=tail, on_step=on_step)
+        # out = re-decoded prompt + new audio; keep the new part plus a crossfade's worth before it
+        continuation = out[:, tail.shape[-1] - fade:]
+        audio = crossfade_join(audio, continuation, overlap=fade)
+        segments += 1
+    audio = audio[:, :target]
+    info = {"segments": segments, "steps": done, "seconds": round(time.perf_counter() - started, 3),
+            "device": mg.device, "melody": mg.melody}
+    return audio.astype(np.float32), sr, info
+
+
+def musicgen_describe(name: str) -> dict:
+    from pathlib import Path
+
+    path = Path(name)
+    present = path.is_dir() and (path / "config.json").exists()
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if present else None
+    note = "local directory" if present else "hub id: downloaded on first use where the hub is reachable"
+    return {"path": str(path), "present": present, "size_bytes": size, "note": note}

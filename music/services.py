@@ -1,0 +1,304 @@
+"""Writes of the music app: create and run generations, feedback, the Python API."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from emotune import jobs
+from emotune.jobs import JobError
+from music import outputs
+from music.agents import agents_run
+from music.analysis import loudness_normalise, peaks_compute
+from music.brief import manual_brief
+from music.engines import engine_render
+from music.models import Feedback, MusicGeneration
+from music.params import params_validate
+from music.scoring import rule_score
+
+logger = logging.getLogger(__name__)
+
+# What a rating changes in the user's taste (shown on the generation page).
+NUDGE_RULE = (
+    "A rating of 4-5 stars or a like adds the piece's genre and lead instrument to your favourites "
+    "and moves your tempo range 25% of the way towards its tempo. A rating of 1-2 stars or a dislike "
+    "removes that genre and instrument from your favourites and adds the genre to the things to avoid."
+)
+FAVOURITES_MAX = 6
+
+ProgressFn = Callable[..., None]
+
+
+def preferences_dict(user) -> dict:
+    if user is None:
+        return {}
+    from accounts.services import preferences_for
+
+    p = preferences_for(user=user)
+    return {"genres": list(p.favourite_genres), "instruments": list(p.instruments), "bpm_min": p.bpm_min,
+            "bpm_max": p.bpm_max, "negative_prompt": p.negative_prompt}
+
+
+# --- creating ---------------------------------------------------------------------------
+
+
+def generation_create(*, user, params: dict, emotion: str = "", description: str = "", manual_prompt: str = "",
+                      reading=None, melody_file=None) -> MusicGeneration:
+    """Validate, create the row (queued) and enqueue its job after commit."""
+    clean = params_validate(params)
+    if reading is not None:
+        if reading.user_id != user.pk:
+            raise ValidationError({"reading": "That reading is not yours."})
+        emotion = reading.emotion or emotion
+    if manual_prompt and not manual_prompt.strip().isascii():
+        raise ValidationError({"manual_prompt": "Your own prompt must be in English (MusicGen reads English)."})
+    with transaction.atomic():
+        row = MusicGeneration.objects.create(
+            user=user, reading=reading, emotion=emotion or "", description=description.strip()[:2000],
+            prompt_final=manual_prompt.strip()[:600], prompt_path=MusicGeneration.PromptPath.MANUAL if manual_prompt.strip() else "",
+            params=clean, engine=clean["engine"],
+        )
+        if melody_file is not None:
+            row.melody.save(f"{uuid.uuid4().hex}{Path(melody_file.name).suffix[:8]}", melody_file, save=True)
+        jobs.job_enqueue(row)
+    return row
+
+
+def generation_cancel(*, generation: MusicGeneration) -> bool:
+    return jobs.job_cancel(generation)
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def _brief_write(*, emotion: str, description: str, manual_prompt: str, preferences: dict) -> dict:
+    if manual_prompt:
+        brief = manual_brief(manual_prompt, emotion=emotion)
+        return {"prompt_draft": manual_prompt, "prompt_merged": manual_prompt, "prompt_final": manual_prompt,
+                "brief": brief, "suggestion": {}, "path": "manual", "steps": {}}
+    return agents_run(emotion=emotion, description=description, preferences=preferences)
+
+
+def _melody_load(path: str | None, sr: int = 32000) -> np.ndarray | None:
+    if not path:
+        return None
+    import soundfile as sf
+
+    try:
+        data, file_sr = sf.read(path, dtype="float32", always_2d=True)
+    except Exception as exc:
+        raise JobError("The melody clip could not be read; upload a WAV, FLAC or OGG file.") from exc
+    data = data.T
+    if file_sr != sr:  # linear resampling is enough for chroma (pitch-class) features
+        n = int(data.shape[1] * sr / file_sr)
+        grid = np.linspace(0, data.shape[1] - 1, n)
+        data = np.stack([np.interp(grid, np.arange(data.shape[1]), ch) for ch in data])
+    return data[:, : 30 * sr]
+
+
+def pipeline_core(*, emotion: str, description: str, manual_prompt: str, preferences: dict, params: dict,
+                  progress: ProgressFn, melody_path: str | None = None) -> dict:
+    """Brief → engine → normalised audio and its score. No database writes."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    progress(0.02, "writing the brief", force=True)
+    written = _brief_write(emotion=emotion, description=description, manual_prompt=manual_prompt,
+                           preferences=preferences)
+    timings["agents"] = round(time.perf_counter() - started, 3)
+    params = dict(params)
+    if params.pop("use_suggested", False) and written["suggestion"]:
+        params.update(written["suggestion"])
+    progress(0.1, f"brief ready ({written['path']})", force=True)
+
+    def engine_progress(fraction: float, note: str, **extra) -> None:
+        progress(0.1 + 0.75 * fraction, note, **extra)
+
+    t = time.perf_counter()
+    rendered = engine_render(brief=written["brief"], prompt=written["prompt_final"], params=params,
+                             melody=_melody_load(melody_path), progress=engine_progress)
+    timings["render"] = round(time.perf_counter() - t, 3)
+    progress(0.86, "finishing audio", force=True)
+    audio = loudness_normalise(rendered.audio)
+    prefs_range = (preferences.get("bpm_min") or 40, preferences.get("bpm_max") or 200)
+    bpm = written["brief"]["bpm"]
+    bpm_range = (min(prefs_range[0], bpm - 5), max(prefs_range[1], bpm + 5)) if preferences else (bpm - 5, bpm + 5)
+    score, parts = rule_score(audio, rendered.sample_rate, requested_seconds=float(params["duration"]),
+                              bpm_range=bpm_range, brief=written["brief"], emotion=emotion)
+    return {"written": written, "params": params, "rendered": rendered, "audio": audio,
+            "score": score, "score_parts": parts, "timings": timings}
+
+
+def generation_execute(row: MusicGeneration, progress: ProgressFn) -> None:
+    """The job body: write the brief, render, store files, score. Called by music.jobs."""
+    started = time.perf_counter()
+    preferences = preferences_dict(row.user)
+    result = pipeline_core(
+        emotion=row.emotion, description=row.description,
+        manual_prompt=row.prompt_final if row.prompt_path == MusicGeneration.PromptPath.MANUAL else "",
+        preferences=preferences, params=row.params, progress=progress,
+        melody_path=row.melody.path if row.melody else None,
+    )
+    written, rendered, audio = result["written"], result["rendered"], result["audio"]
+    timings = result["timings"]
+    progress(0.9, "writing files", force=True)
+    t = time.perf_counter()
+    files = _outputs_make(audio, rendered.sample_rate, title=written["prompt_final"], video=row.params.get("video"))
+    timings["files"] = round(time.perf_counter() - t, 3)
+    progress(0.98, "saving", force=True)
+    stem = uuid.uuid4().hex
+    row.audio.save(f"{stem}.wav", ContentFile(files["wav"]), save=False)
+    row.audio_preview.save(f"{stem}.mp3", ContentFile(files["preview"]), save=False)
+    if files.get("video"):
+        row.video.save(f"{stem}.mp4", ContentFile(files["video"]), save=False)
+    timings["total"] = round(time.perf_counter() - started, 3)
+    row.prompt_draft, row.prompt_merged = written["prompt_draft"], written["prompt_merged"]
+    row.prompt_final, row.prompt_path = written["prompt_final"], written["path"]
+    row.brief, row.params, row.agent_notes = written["brief"], result["params"], written["steps"]
+    row.engine, row.model_name, row.decoder = rendered.engine, rendered.model_name, rendered.decoder
+    row.peaks = peaks_compute(audio)
+    row.duration = round(audio.shape[-1] / rendered.sample_rate, 3)
+    row.sample_rate, row.channels = rendered.sample_rate, audio.shape[0]
+    row.score, row.score_parts = result["score"], result["score_parts"]
+    row.timings = {**timings, **{f"engine_{k}": v for k, v in rendered.info.items()}}
+    row.save()
+    from ops.services import event_record
+
+    event_record(kind="music.rule_score", user_id=row.user_id, subject=row,
+                 data={"score": row.score, "parts": row.score_parts, "engine": row.engine})
+    progress(1.0, "done", force=True)
+
+
+def _outputs_make(audio: np.ndarray, sr: int, *, title: str, video: bool) -> dict:
+    wav = outputs.wav_bytes(audio, sr)
+    made = {"wav": wav, "preview": outputs.preview_bytes(wav)}
+    if video:
+        made["video"] = outputs.video_bytes(wav, title=title)
+    return made
+
+
+# --- feedback ---------------------------------------------------------------------------
+
+
+def feedback_set(*, user, generation: MusicGeneration, stars: int | None = None, liked: bool | None = None,
+                 comment: str = "") -> Feedback:
+    """Save the user's rating (one per generation) and nudge their preferences by NUDGE_RULE."""
+    if stars is not None and not 1 <= int(stars) <= 5:
+        raise ValidationError({"stars": "stars must be between 1 and 5."})
+    feedback, _ = Feedback.objects.update_or_create(
+        generation=generation, user=user, defaults={"stars": stars, "liked": liked, "comment": comment[:1000]},
+    )
+    preferences_nudge(user=user, generation=generation, stars=stars, liked=liked)
+    return feedback
+
+
+def preferences_nudge(*, user, generation: MusicGeneration, stars: int | None, liked: bool | None) -> dict:
+    from accounts.models import BPM_MAX, BPM_MIN
+    from accounts.services import preferences_for
+
+    positive = (stars is not None and stars >= 4) or liked is True
+    negative = (stars is not None and stars <= 2) or liked is False
+    brief = generation.brief or {}
+    if positive == negative or not brief:
+        return {}
+    prefs = preferences_for(user=user)
+    genre = str(brief.get("genre", "")).split("-tinged ")[-1]
+    instrument = (brief.get("instruments") or [""])[0]
+    changes: dict = {}
+    if positive:
+        prefs.favourite_genres = ([genre] + [g for g in prefs.favourite_genres if g != genre])[:FAVOURITES_MAX]
+        prefs.instruments = ([instrument] + [i for i in prefs.instruments if i != instrument])[:FAVOURITES_MAX]
+        bpm = int(brief.get("bpm", 0))
+        if bpm:
+            lo = round(prefs.bpm_min + 0.25 * (min(bpm, prefs.bpm_min) - prefs.bpm_min))
+            hi = round(prefs.bpm_max + 0.25 * (max(bpm, prefs.bpm_max) - prefs.bpm_max))
+            shift = 0.25 * (bpm - (prefs.bpm_min + prefs.bpm_max) / 2)
+            prefs.bpm_min = int(max(BPM_MIN, min(lo + shift, prefs.bpm_max)))
+            prefs.bpm_max = int(min(BPM_MAX, max(hi + shift, prefs.bpm_min)))
+        changes = {"added_genre": genre, "added_instrument": instrument, "bpm": [prefs.bpm_min, prefs.bpm_max]}
+    else:
+        prefs.favourite_genres = [g for g in prefs.favourite_genres if g != genre]
+        prefs.instruments = [i for i in prefs.instruments if i != instrument]
+        avoid = [a.strip() for a in prefs.negative_prompt.split(",") if a.strip()]
+        if genre and genre not in avoid:
+            avoid.append(genre)
+        prefs.negative_prompt = ", ".join(avoid)[:300]
+        changes = {"removed_genre": genre, "removed_instrument": instrument, "avoid": prefs.negative_prompt}
+    prefs.save()
+    return changes
+
+
+# --- the Python API ---------------------------------------------------------------------
+
+
+def _emotion_from_media(media_path: str) -> str:
+    """Read the emotion of a photo or video with the emotion app's pipeline."""
+    try:
+        from emotion.services import emotion_from_file  # provided by the emotion app
+    except ImportError as exc:
+        raise JobError("Reading an emotion from a file needs the emotion pipeline; pass override_emotion.") from exc
+    return emotion_from_file(media_path)
+
+
+def run_pipeline(media_path: str | None = None, user=None, params: dict | None = None,
+                 override_emotion: str | None = None, preferences_override: dict | None = None,
+                 manual_prompt: str | None = None, description: str = "",
+                 progress: ProgressFn | None = None, output_dir: str | Path | None = None) -> dict:
+    """Emotion (from media or given) → brief → music, synchronously.
+
+    Returns the original app's result shape: ``{emotion, prompt_initial, prompt_final, params,
+    outputs: {wav, video}}`` plus ``path``, ``score`` and, with a user, ``generation_id``.
+    With a user the generation is stored in their history; without one files go to ``output_dir``.
+    """
+    emotion = override_emotion or (_emotion_from_media(media_path) if media_path else "neutral")
+    clean = params_validate(params or {})
+    preferences = preferences_override if preferences_override is not None else preferences_dict(user)
+    report = progress or (lambda *a, **k: None)
+    result = pipeline_core(emotion=emotion, description=description, manual_prompt=manual_prompt or "",
+                           preferences=preferences, params=clean, progress=report)
+    rendered, audio, written = result["rendered"], result["audio"], result["written"]
+    files = _outputs_make(audio, rendered.sample_rate, title=written["prompt_final"], video=clean.get("video"))
+    out_dir = Path(output_dir or Path(settings.MEDIA_ROOT) / "music" / "cli")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = uuid.uuid4().hex
+    paths = {"wav": out_dir / f"{stem}.wav", "preview": out_dir / f"{stem}.mp3"}
+    if files.get("video"):
+        paths["video"] = out_dir / f"{stem}.mp4"
+    for kind, path in paths.items():
+        path.write_bytes(files[kind])
+    generation_id = None
+    if user is not None:
+        row = MusicGeneration.objects.create(
+            user=user, emotion=emotion if emotion in dict(MusicGeneration._meta.get_field("emotion").choices) else "",
+            description=description, prompt_draft=written["prompt_draft"], prompt_merged=written["prompt_merged"],
+            prompt_final=written["prompt_final"], prompt_path=written["path"], brief=written["brief"],
+            params=result["params"], engine=rendered.engine, model_name=rendered.model_name, decoder=rendered.decoder,
+            peaks=peaks_compute(audio), duration=round(audio.shape[-1] / rendered.sample_rate, 3),
+            sample_rate=rendered.sample_rate, channels=audio.shape[0], score=result["score"],
+            score_parts=result["score_parts"], timings=result["timings"], agent_notes=written["steps"],
+            status="succeeded", progress=1.0, progress_note="done",
+        )
+        row.audio.save(f"{stem}.wav", ContentFile(files["wav"]), save=False)
+        row.audio_preview.save(f"{stem}.mp3", ContentFile(files["preview"]), save=False)
+        if files.get("video"):
+            row.video.save(f"{stem}.mp4", ContentFile(files["video"]), save=False)
+        row.save()
+        generation_id = row.pk
+    return {
+        "emotion": emotion,
+        "prompt_initial": written["prompt_draft"],
+        "prompt_final": written["prompt_final"],
+        "params": result["params"],
+        "outputs": {"wav": str(paths["wav"]), "video": str(paths["video"]) if "video" in paths else None},
+        "path": written["path"],
+        "score": result["score"],
+        "generation_id": generation_id,
+    }

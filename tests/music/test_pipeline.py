@@ -1,0 +1,87 @@
+"""The Python API and the generate_music command."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from django.core.management import CommandError, call_command
+
+from music.engines import engines_describe, engines_warmup
+from music.models import MusicGeneration
+from music.services import run_pipeline
+
+pytestmark = pytest.mark.django_db
+
+
+def test_run_pipeline_returns_the_original_result_shape(user, tmp_path, settings):
+    settings.OPENAI_BASE_URL = settings.OPENAI_API_KEY = ""
+    seen = []
+    result = run_pipeline(user=user, params={"duration": 5, "seed": 9, "video": True}, override_emotion="fear",
+                          preferences_override={"genres": ["classical"], "bpm_min": 50, "bpm_max": 70},
+                          progress=lambda f, note="", **k: seen.append(f), output_dir=tmp_path)
+    assert set(result) >= {"emotion", "prompt_initial", "prompt_final", "params", "outputs"}
+    assert result["emotion"] == "fear" and result["path"] == "template"
+    assert "classical" in result["prompt_final"]
+    assert sf.info(result["outputs"]["wav"]).duration == pytest.approx(5.0, abs=0.01)
+    assert Path(result["outputs"]["video"]).stat().st_size > 1000
+    row = MusicGeneration.objects.get(pk=result["generation_id"])
+    assert row.user == user and row.status == "succeeded" and row.audio
+    assert seen == sorted(seen) and seen[0] < 0.1
+
+
+def test_manual_prompt_through_pipeline(tmp_path):
+    result = run_pipeline(manual_prompt="bright bossa nova guitar, 100 BPM", params={"duration": 5, "seed": 1},
+                          output_dir=tmp_path)
+    assert result["path"] == "manual" and result["prompt_final"] == "bright bossa nova guitar, 100 BPM"
+    assert result["params"]["engine"] == "offline" and result["generation_id"] is None
+
+
+def test_generate_music_command(tmp_path):
+    out = io.StringIO()
+    call_command("generate_music", "--emotion", "sad", "--duration", "5", "--seed", "2", "--output-dir", str(tmp_path),
+                 "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert Path(result["outputs"]["wav"]).exists() and result["params"]["seed"] == 2
+    with pytest.raises(CommandError, match="top_p"):
+        call_command("generate_music", "--emotion", "sad", "--top-p", "3", stdout=io.StringIO())
+
+
+def test_engines_listing_and_warmup():
+    rows = engines_describe()
+    assert [r["name"] for r in rows] == ["music.offline", "music.musicgen", "music.audiocraft"]
+    assert all(set(r) == {"name", "kind", "active", "path", "present", "size_bytes", "note"} for r in rows)
+    assert rows[0]["active"] and rows[0]["present"]
+    assert engines_warmup() == ["music.offline"]
+
+
+def test_llm_path_is_recorded_on_the_generation(user, fake_llm):
+    from music.services import generation_execute
+
+    good = {"prompt": "warm ambient piano to feel safe, 62 BPM", "genre": "ambient", "mood": "warm", "goal": "safety",
+            "instruments": ["piano"], "bpm": 62, "key": "C", "mode": "major", "energy": 0.2, "drums": False,
+            "negative": "sudden hits"}
+    fake_llm.script = [{"content": json.dumps(good)}, {"content": json.dumps({**good, "params": {"temperature": 0.7,
+                                                                                             "cfg_coef": 5, "top_k": 100}})}]
+    row = MusicGeneration.objects.create(user=user, emotion="fear", params={
+        "engine": "offline", "duration": 5, "seed": 1, "top_k": 250, "top_p": 0, "temperature": 1, "cfg_coef": 3,
+        "decoder": "default", "use_suggested": True})
+    generation_execute(row, lambda *a, **k: None)
+    row.refresh_from_db()
+    assert row.prompt_path == "llm" and row.prompt_final == good["prompt"]
+    assert row.params["temperature"] == 0.7 and row.params["top_k"] == 100  # the agent's suggestion was used
+    assert row.agent_notes["merge"]["notes"] == ["no description to merge"]
+
+
+def test_engine_checks(settings):
+    from music.checks import music_engine_ready
+
+    settings.MUSIC_ENGINE = "offline"
+    assert music_engine_ready(None) == []
+    settings.MUSIC_ENGINE, settings.MUSICGEN_MODEL = "musicgen", "/nowhere/model"
+    assert [c.id for c in music_engine_ready(None)] == ["music.E002"]
+    settings.MUSIC_ENGINE = "audiocraft"
+    assert "music.E001" in [c.id for c in music_engine_ready(None)]
