@@ -1,0 +1,97 @@
+"""The voice page in Debian's Chromium with a fake microphone playing real speech.
+
+Production topology: daphne + Redis channel layer + a gpu rqworker + the
+loopback LLM. The page must show the live transcript, the streamed answer,
+and play the synthesised audio.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+
+from emotune.audio import pcm16_to_float, resample, wav_bytes
+from tests.helpers import session_cookie
+from voicechat.models import Conversation, Speaker
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+GOFORWARD = Path("/usr/share/pocketsphinx/test/data/goforward.raw")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+]
+SHOTS = Path(settings.DATA_DIR) / "screenshots"
+
+
+def fake_mic_wav(path: Path) -> Path:
+    """1 s silence, "go forward ten meters", then 10 s silence, at 44.1 kHz (Chromium loops the file)."""
+    speech = pcm16_to_float(GOFORWARD.read_bytes())
+    clip = np.concatenate([np.zeros(16000), speech, np.zeros(160000)]).astype(np.float32)
+    path.write_bytes(wav_bytes(resample(clip, 16000, 44100), rate=44100))
+    return path
+
+
+def test_speaking_into_the_page_shows_transcript_answer_and_plays(user, fake_llm, daphne_server, gpu_worker, tmp_path, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # undone after the test: check --deploy refuses it
+    fake_llm.script = [{"tokens": ["Going", " forward", " is", " brave.", " Take", " small", " steps."], "interval": 0.02}]
+    conversation = Conversation.objects.create(user=user, title="Morning")
+    cookie = session_cookie(user)
+    wav = fake_mic_wav(tmp_path / "speech.wav")
+    base = f"http://127.0.0.1:{daphne_server}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"]
+        )
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+        page = context.new_page()
+        page.goto(f"{base}/voice/c/{conversation.pk}/")
+        page.wait_for_selector('#state[data-state="idle"]', timeout=15000)
+        page.click("#mic")
+        page.wait_for_selector(".bubble.user", timeout=40000)
+        assert "go forward" in page.inner_text(".bubble.user")
+        page.wait_for_function("document.querySelector('.bubble.assistant')?.innerText.includes('Take small steps.')",
+                               timeout=20000)
+        page.wait_for_function("window.voiceDebug.audioChunks > 0", timeout=30000)
+        page.wait_for_function("window.voiceDebug.level > 0.02", timeout=10000)  # the sphere follows real audio
+        page.screenshot(path=str(SHOTS / "voice_chat.png"))
+        debug = page.evaluate("window.voiceDebug")
+        assert debug["audioBytes"] > 22050
+        assert debug["events"].index("asr.partial") < debug["events"].index("asr.final")
+        browser.close()
+    messages = list(conversation.messages.values_list("role", "text"))
+    assert messages[0][0] == "user" and messages[0][1].startswith("go forward")
+    assert messages[1] == ("assistant", "Going forward is brave. Take small steps.")
+
+
+def test_speakers_page_screenshot(user, daphne_server, tmp_path, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # undone after the test: check --deploy refuses it
+    cookie = session_cookie(user)
+    base = f"http://127.0.0.1:{daphne_server}"
+    clip = wav_bytes(np.concatenate([pcm16_to_float(GOFORWARD.read_bytes()), np.zeros(8000, dtype=np.float32)]))
+    (tmp_path / "clip.wav").write_bytes(clip)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1200, "height": 800})
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+        page = context.new_page()
+        page.goto(f"{base}/voice/speakers/")
+        page.fill("#id_name", "My voice")
+        page.set_input_files("#id_reference", str(tmp_path / "clip.wav"))
+        page.check("#id_consent")
+        page.click("#speaker-new button[type=submit]")
+        page.wait_for_selector(".speakers-list .pill.succeeded", timeout=30000)
+        page.screenshot(path=str(SHOTS / "voice_speakers.png"))
+        browser.close()
+    speaker = Speaker.objects.get(user=user)
+    assert speaker.transcript.startswith("go forward")  # filled in by ASR

@@ -1,0 +1,469 @@
+"""/ws/voicechat/<conversation_id>/: one voice conversation, in real time.
+
+Protocol (DESIGN.md "Voice chat over a websocket"): JSON text frames
+``start``/``text``/``interrupt``/``stop`` and binary PCM16 16 kHz audio in;
+``asr.partial``/``asr.final``, ``llm.token``/``llm.done``, ``tts.start``/binary
+audio/``tts.end``, ``turn.metrics``, ``turn.interrupted`` and ``error`` out.
+
+Blocking work never runs on the event loop: ASR + VAD run in a thread per
+connection, the LLM stream in a thread per turn, synthesis in ``gpu`` jobs
+(voicechat.jobs) whose audio comes back to this connection's channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from emotune.llm import LLMUnavailable
+from voicechat import jobs
+from voicechat.companion import SentenceSplitter, prompt_messages, reply_stream
+from voicechat.models import Message
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_LARGE = 4413
+CLOSE_RATE = 4429
+
+_inprocess_gpu: dict[int, asyncio.Semaphore] = {}
+
+
+def _stop_thread(q: queue.Queue) -> None:
+    """Tell the ASR thread to end without ever blocking the event loop on a full queue."""
+    while True:
+        try:
+            q.put_nowait(None)
+            return
+        except queue.Full:
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                pass
+
+
+def _ms(seconds: float) -> int:
+    return int(round(seconds * 1000))
+
+
+@dataclass
+class Turn:
+    """One user utterance and the companion's answer to it."""
+
+    id: str
+    t0: float  # end of speech (or typed text received), monotonic
+    asr_final_ms: int = 0
+    text: str = ""
+    sentences: int = 0
+    llm_done: bool = False
+    llm_first_token_ms: int | None = None
+    first_sentence_ms: int | None = None
+    tts_first_audio_ms: int | None = None
+    tts_first_compute_ms: int | None = None
+    message_id: int | None = None
+    interrupted: bool = False
+    finished: bool = False
+    error: str = ""
+    stop: threading.Event = field(default_factory=threading.Event)
+    job_ids: list[str] = field(default_factory=list)
+    next_seq: int = 0
+    buffered: dict[int, list[dict]] = field(default_factory=dict)
+    chunk_index: dict[int, int] = field(default_factory=dict)
+    audio_started: bool = False
+
+
+class VoiceChatConsumer(AsyncWebsocketConsumer):
+    # --- connection -------------------------------------------------------------
+
+    async def connect(self) -> None:
+        from voicechat.selectors import conversation_for_socket
+
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        pk = int(self.scope["url_route"]["kwargs"]["conversation_id"])
+        self.conversation = await database_sync_to_async(conversation_for_socket)(user_id=user.pk, pk=pk)
+        if self.conversation is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.user = user
+        self.loop = asyncio.get_running_loop()
+        self.turn: Turn | None = None
+        self.asr_queue: queue.Queue | None = None
+        self.asr_thread: threading.Thread | None = None
+        self.window_start, self.tokens = time.monotonic(), 2.0 * settings.VOICE_MAX_MESSAGES_PER_SECOND
+        self.closed = False
+        self.local_tts: asyncio.Queue | None = None
+        self.tasks: set[asyncio.Task] = set()
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        if getattr(self, "turn", None) and not self.turn.finished:
+            await self.interrupt_turn(reason="disconnect")
+        if getattr(self, "asr_queue", None) is not None:
+            _stop_thread(self.asr_queue)
+        for task in list(getattr(self, "tasks", ())):
+            task.cancel()
+
+    def spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("voicechat task failed", exc_info=task.exception())
+
+    async def send_event(self, type_: str, **data) -> None:
+        if not self.closed:
+            await self.send(text_data=json.dumps({"type": type_, **data}))
+
+    async def error(self, code: str, message: str) -> None:
+        await self.send_event("error", code=code, message=message)
+
+    # --- input ----------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > settings.VOICE_MAX_FRAME_BYTES:
+            await self.error("too_large", f"Frames are limited to {settings.VOICE_MAX_FRAME_BYTES} bytes.")
+            await self.close(code=CLOSE_TOO_LARGE)
+            return
+        if not self._within_rate():
+            await self.error("rate_limited", "Too many messages; the connection is closed.")
+            await self.close(code=CLOSE_RATE)
+            return
+        if bytes_data is not None:
+            await self.on_audio(bytes_data)
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.error("bad_json", "Text frames must be JSON objects.")
+            return
+        kind = content.get("type") if isinstance(content, dict) else None
+        handler = {
+            "start": self.on_start, "text": self.on_text, "interrupt": self.on_interrupt,
+            "stop": self.on_stop, "ping": self.on_ping,
+        }.get(kind)
+        if handler is None:
+            await self.error("bad_type", f"Unknown message type: {str(kind)[:40]}")
+            return
+        await handler(content)
+
+    def _within_rate(self) -> bool:
+        """Token bucket: ``VOICE_MAX_MESSAGES_PER_SECOND`` sustained, bursts of two seconds' worth.
+
+        The burst allowance absorbs frames that queued up while the server was busy
+        (a real-time client at 50 frames/s never comes near it).
+        """
+        rate = settings.VOICE_MAX_MESSAGES_PER_SECOND
+        now = time.monotonic()
+        self.tokens = min(2.0 * rate, self.tokens + (now - self.window_start) * rate)
+        self.window_start = now
+        self.tokens -= 1
+        return self.tokens >= 0
+
+    async def on_ping(self, content: dict) -> None:
+        await self.send_event("pong")
+
+    async def on_start(self, content: dict) -> None:
+        if content.get("format", "pcm16") != "pcm16" or int(content.get("sample_rate") or 16000) != 16000:
+            await self.error("bad_format", "Send 16 kHz mono PCM16 audio.")
+            return
+        if self.asr_thread is None:
+            self.asr_queue = queue.Queue(maxsize=500)
+            self.asr_thread = threading.Thread(target=self._asr_loop, name="voicechat-asr", daemon=True)
+            self.asr_thread.start()
+        await self.send_event("listening")
+
+    async def on_audio(self, data: bytes) -> None:
+        if self.asr_queue is None:
+            await self.error("not_started", "Send a start message before audio.")
+            return
+        if len(data) % 2:
+            await self.error("bad_audio", "Audio frames must hold whole 16-bit samples.")
+            return
+        try:
+            self.asr_queue.put_nowait(data)
+        except queue.Full:  # the recogniser fell behind by seconds: tell the client, drop the frame
+            await self.error("asr_overloaded", "Speech recognition is falling behind.")
+
+    async def on_stop(self, content: dict) -> None:
+        if self.asr_queue is not None:
+            try:
+                self.asr_queue.put_nowait(("stop", time.monotonic()))
+            except queue.Full:
+                await self.error("asr_overloaded", "Speech recognition is falling behind.")
+
+    async def on_interrupt(self, content: dict) -> None:
+        await self.interrupt_turn(reason="client")
+
+    async def on_text(self, content: dict) -> None:
+        text = content.get("text")
+        if not isinstance(text, str) or not text.strip():
+            await self.error("bad_text", "A text turn needs non-empty text.")
+            return
+        await self.begin_turn(text.strip()[:2000], t0=time.monotonic(), asr_final_ms=0)
+
+    # --- ASR thread -------------------------------------------------------------------
+
+    def _asr_loop(self) -> None:
+        from voicechat.asr import TurnDetector, recognizer_create
+
+        post = lambda coro: asyncio.run_coroutine_threadsafe(coro, self.loop)  # noqa: E731
+        try:
+            recognizer, detector = recognizer_create(), TurnDetector()
+        except Exception as exc:
+            logger.exception("ASR engine failed to load")
+            post(self.error("asr_unavailable", f"Speech recognition is unavailable: {exc}"))
+            return
+        heard = False
+        while True:
+            item = self.asr_queue.get()
+            if item is None:
+                return
+            if isinstance(item, tuple):  # ("stop", t): push-to-talk release
+                if heard:
+                    post(self.finish_utterance(recognizer.finish(), item[1], time.monotonic()))
+                detector.reset()
+                heard = False
+                continue
+            started, ended = detector.accept(item)
+            if started and self.turn is not None and not self.turn.finished:
+                post(self.interrupt_turn(reason="speech"))
+            partial = recognizer.accept(item)
+            heard = heard or bool(partial) or detector.in_speech
+            if partial:
+                post(self.send_event("asr.partial", text=partial))
+            if ended and heard:
+                speech_end = time.monotonic()
+                post(self.finish_utterance(recognizer.finish(), speech_end, time.monotonic()))
+                heard = False
+
+    async def finish_utterance(self, text: str, speech_end: float, final_at: float) -> None:
+        await self.send_event("asr.final", text=text)
+        if text.strip():
+            await self.begin_turn(text.strip(), t0=speech_end, asr_final_ms=_ms(final_at - speech_end))
+
+    # --- a turn ----------------------------------------------------------------------
+
+    async def begin_turn(self, text: str, *, t0: float, asr_final_ms: int) -> None:
+        from voicechat.selectors import message_window
+        from voicechat.services import message_add
+
+        if self.turn is not None and not self.turn.finished:
+            await self.interrupt_turn(reason="new_turn")
+        turn = self.turn = Turn(id=uuid.uuid4().hex, t0=t0, asr_final_ms=asr_final_ms)
+
+        def save_user():
+            history = message_window(conversation=self.conversation, limit=settings.VOICE_HISTORY_MESSAGES)
+            message_add(conversation=self.conversation, role=Message.Role.USER, text=text,
+                        telemetry={"asr_final_ms": asr_final_ms, "turn": turn.id})
+            speaker_id = self.user_speaker_id()
+            return history, speaker_id
+
+        history, self.speaker_id = await database_sync_to_async(save_user)()
+        await self.send_event("turn.start", turn=turn.id, text=text)
+        self.spawn(self.run_llm(turn, prompt_messages(history=history, user_text=text)))
+
+    def user_speaker_id(self) -> int | None:
+        from accounts.models import Preferences
+
+        return Preferences.objects.filter(user_id=self.user.pk).values_list("active_speaker_id", flat=True).first()
+
+    async def run_llm(self, turn: Turn, messages: list[dict]) -> None:
+        tokens: asyncio.Queue = asyncio.Queue()
+        loop = self.loop
+
+        def produce():
+            try:
+                for piece in reply_stream(messages, stop=turn.stop):
+                    if turn.stop.is_set():
+                        break
+                    loop.call_soon_threadsafe(tokens.put_nowait, ("token", piece))
+                loop.call_soon_threadsafe(tokens.put_nowait, ("done", None))
+            except LLMUnavailable as exc:
+                loop.call_soon_threadsafe(tokens.put_nowait, ("error", str(exc)))
+            except Exception as exc:  # never let the thread die silently
+                logger.exception("LLM stream failed")
+                loop.call_soon_threadsafe(tokens.put_nowait, ("error", f"{type(exc).__name__}: {exc}"))
+
+        threading.Thread(target=produce, name="voicechat-llm", daemon=True).start()
+        splitter = SentenceSplitter()
+        while True:
+            kind, value = await tokens.get()
+            if turn.interrupted:
+                return
+            if kind == "token":
+                if turn.llm_first_token_ms is None:
+                    turn.llm_first_token_ms = _ms(time.monotonic() - turn.t0) - turn.asr_final_ms
+                turn.text += value
+                await self.send_event("llm.token", text=value)
+                for sentence in splitter.feed(value):
+                    await self.speak(turn, sentence)
+                continue
+            if kind == "error":
+                turn.error = value
+                await self.error("llm_unavailable", f"The companion cannot answer right now ({value}).")
+            for sentence in splitter.flush():
+                await self.speak(turn, sentence)
+            break
+        turn.llm_done = True
+        await self.save_answer(turn)
+        await self.send_event("llm.done", message_id=turn.message_id)
+        await self.maybe_finish(turn)
+
+    async def speak(self, turn: Turn, sentence: str) -> None:
+        if turn.first_sentence_ms is None:
+            turn.first_sentence_ms = _ms(time.monotonic() - turn.t0) - turn.asr_final_ms
+        seq, turn.sentences = turn.sentences, turn.sentences + 1
+        args = dict(channel=self.channel_name, turn=turn.id, seq=seq, text=sentence, speaker_id=self.speaker_id)
+        if settings.JOBS_BACKEND == "rq":
+            try:
+                job_id = await sync_to_async(jobs.tts_enqueue, thread_sensitive=False)(**args)
+            except Exception as exc:
+                logger.exception("tts enqueue failed")
+                await self.error("tts_unavailable", f"Speech output is unavailable: {type(exc).__name__}")
+                turn.sentences -= 1
+                return
+            turn.job_ids.append(job_id)
+        else:
+            if self.local_tts is None:
+                self.local_tts = asyncio.Queue()
+                self.spawn(self._local_tts_loop())
+            self.local_tts.put_nowait(args)
+
+    async def _local_tts_loop(self) -> None:
+        """Embedded mode: this process is the ``gpu`` worker, one sentence at a time."""
+        semaphore = _inprocess_gpu.setdefault(id(self.loop), asyncio.Semaphore(1))
+        while True:
+            args = await self.local_tts.get()
+            async with semaphore:
+                await sync_to_async(jobs.tts_sentence, thread_sensitive=False)(**args)
+
+    # --- audio coming back from the synthesis jobs ----------------------------------
+
+    async def voice_tts(self, message: dict) -> None:
+        turn = self.turn
+        if turn is None or message.get("turn") != turn.id or turn.interrupted:
+            return  # a cancelled or older turn: its audio must not play
+        seq = message["seq"]
+        if seq != turn.next_seq:
+            turn.buffered.setdefault(seq, []).append(message)
+            return
+        await self._relay(turn, message)
+        while turn.next_seq in turn.buffered and not turn.interrupted:
+            pending = turn.buffered.pop(turn.next_seq)
+            for item in pending:
+                await self._relay(turn, item)
+
+    async def _relay(self, turn: Turn, message: dict) -> None:
+        seq, kind = message["seq"], message["kind"]
+        if kind == "start":
+            turn.chunk_index[seq] = 0
+            if seq == 0:
+                turn.tts_first_compute_ms = _ms(message.get("first_chunk_s", 0.0))
+            await self.send_event("tts.start", seq=seq, sample_rate=message["sample_rate"], format="pcm16")
+        elif kind == "audio":
+            expected = turn.chunk_index.get(seq, 0)
+            if message["index"] != expected:
+                await self.error("audio_gap", f"Audio chunk {expected} of sentence {seq} was lost.")
+            turn.chunk_index[seq] = message["index"] + 1
+            if not turn.audio_started:
+                turn.audio_started = True
+                turn.tts_first_audio_ms = _ms(time.monotonic() - turn.t0) - turn.asr_final_ms
+            await self.send(bytes_data=message["data"])
+        elif kind in ("end", "error"):
+            if kind == "error":
+                await self.error("tts_failed", message.get("message", "Speech synthesis failed."))
+            elif message.get("chunks", 0) != turn.chunk_index.get(seq, 0):
+                await self.error("audio_gap", f"Sentence {seq} arrived incomplete.")
+            await self.send_event("tts.end", seq=seq)
+            turn.next_seq += 1
+            if turn.next_seq in turn.buffered:
+                return  # voice_tts drains the buffer
+            await self.maybe_finish(turn)
+
+    # --- ending a turn ---------------------------------------------------------------
+
+    def telemetry(self, turn: Turn) -> dict:
+        total = _ms(time.monotonic() - turn.t0)
+        data = {
+            "turn": turn.id,
+            "asr_final_ms": turn.asr_final_ms,
+            "llm_first_token_ms": turn.llm_first_token_ms,
+            "first_sentence_ms": turn.first_sentence_ms,
+            "tts_first_audio_ms": turn.tts_first_audio_ms,
+            "tts_first_compute_ms": turn.tts_first_compute_ms,
+            "total_ms": total,
+            "sentences": turn.sentences,
+        }
+        if turn.error:
+            data["error"] = turn.error
+        return data
+
+    async def save_answer(self, turn: Turn) -> None:
+        from voicechat.services import message_add, message_update
+
+        if turn.message_id is not None:
+            await database_sync_to_async(message_update)(
+                message_id=turn.message_id, interrupted=turn.interrupted, text=turn.text, telemetry=self.telemetry(turn)
+            )
+            return
+        if not turn.text and not turn.error and not turn.interrupted:
+            return
+        message = await database_sync_to_async(message_add)(
+            conversation=self.conversation, role=Message.Role.ASSISTANT, text=turn.text,
+            interrupted=turn.interrupted, telemetry=self.telemetry(turn),
+        )
+        turn.message_id = message.pk
+
+    async def maybe_finish(self, turn: Turn) -> None:
+        if turn.finished or not turn.llm_done or turn.next_seq < turn.sentences:
+            return
+        turn.finished = True
+        await self.save_answer(turn)
+        metrics = {k: v for k, v in self.telemetry(turn).items() if k.endswith("_ms")}
+        await self.send_event("turn.metrics", message_id=turn.message_id, **metrics)
+        if not turn.error and await database_sync_to_async(self.conversation.messages.count)() == 2:
+            self.title_task = asyncio.ensure_future(self.write_title())
+
+    async def write_title(self) -> None:
+        """Name the conversation from its first exchange, off the turn's critical path."""
+        from voicechat.services import conversation_title_write
+
+        title = await sync_to_async(conversation_title_write, thread_sensitive=False)(conversation_id=self.conversation.pk)
+        if title:
+            await self.send_event("conversation.title", title=title)
+
+    async def interrupt_turn(self, *, reason: str) -> None:
+        turn = self.turn
+        if turn is None or turn.finished:
+            return
+        turn.interrupted = turn.finished = True
+        turn.stop.set()
+        if settings.JOBS_BACKEND == "rq":
+            await sync_to_async(jobs.turn_cancel, thread_sensitive=False)(turn.id, turn.job_ids)
+        else:
+            jobs.turn_cancel(turn.id)
+            while self.local_tts is not None and not self.local_tts.empty():
+                self.local_tts.get_nowait()
+        await self.save_answer(turn)
+        await self.send_event("turn.interrupted", message_id=turn.message_id, reason=reason)

