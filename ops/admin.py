@@ -1,0 +1,284 @@
+"""Admin as the ops panel: system logs, events, and the pieces every app's admin shares."""
+
+from __future__ import annotations
+
+from datetime import datetime, time as dtime, timedelta
+
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from emotune.models import JobStatus
+from ops.models import Event, SystemLog
+from ops.selectors import log_action_choices
+from ops.services import client_ip, log_write
+
+admin.site.site_header = _("emotune operations")
+admin.site.site_title = _("emotune ops")
+admin.site.index_template = "admin/ops_index.html"
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``cap`` rows: COUNT(*) over a million rows costs more than the page itself."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        try:
+            # Primary keys only: the joins list_select_related adds are not needed to count.
+            return self.object_list.order_by().values("pk")[: self.cap].count()
+        except (AttributeError, TypeError):
+            return min(len(self.object_list), self.cap)
+
+
+def admin_link(obj, label: str | None = None) -> str:
+    if obj is None:
+        return "-"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+def changelist_link(model, label: str, **filters) -> str:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    return format_html('<a href="{}?{}">{}</a>', url, query, label)
+
+
+def admin_log(request, action: str, message: str, *, status: str = "success", **detail) -> None:
+    log_write(action=f"admin.{action}", status=status, user_id=request.user.pk, message=message,
+              detail=detail, ip=client_ip(request))
+
+
+class AuditedAdmin:
+    """Adds, edits and deletes made in the admin also go to the SystemLog (who, what, from where)."""
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        admin_log(request, "add", f"{obj._meta.label}#{obj.pk}", model=obj._meta.label, ids=[obj.pk])
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        admin_log(request, "change", f"{obj._meta.label}#{obj.pk}", model=obj._meta.label, ids=[obj.pk],
+                  changes=message)
+        return entry
+
+    def log_deletions(self, request, queryset):
+        objects = list(queryset)
+        entries = super().log_deletions(request, objects)
+        if objects:
+            label = objects[0]._meta.label
+            admin_log(request, "delete", f"{label}: {len(objects)}", model=label, ids=[o.pk for o in objects])
+        return entries
+
+
+class AuditedModelAdmin(AuditedAdmin, admin.ModelAdmin):
+    pass
+
+
+# --- Filters --------------------------------------------------------------------------
+
+
+class ActionFilter(admin.SimpleListFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return [(action, action) for action in log_action_choices()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class DateRangeFilter(admin.ListFilter):
+    """From/to dates (inclusive, in the site's time zone) on ``created_at``."""
+
+    title = _("date range")
+    template = "admin/ops/date_range_filter.html"
+    parameters = ("created_from", "created_to")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.values = {}
+        for name in self.parameters:
+            if name in params:
+                raw = params.pop(name)
+                raw = raw[-1] if isinstance(raw, list) else raw
+                self.values[name] = raw
+                self.used_parameters[name] = raw
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self):
+        return list(self.parameters)
+
+    def choices(self, changelist):
+        yield {
+            "from": self.values.get("created_from", ""),
+            "to": self.values.get("created_to", ""),
+            "others": [
+                (key, value)
+                for key, values in changelist.get_filters_params().items()
+                if key not in self.parameters
+                for value in (values if isinstance(values, list) else [values])
+            ],
+            "clear_url": changelist.get_query_string(remove=list(self.parameters)),
+        }
+
+    def _bound(self, name: str, at: dtime) -> datetime | None:
+        day = parse_date(self.values.get(name) or "")
+        return timezone.make_aware(datetime.combine(day, at)) if day else None
+
+    def queryset(self, request, queryset):
+        start, end = self._bound("created_from", dtime.min), self._bound("created_to", dtime.max)
+        if start:
+            queryset = queryset.filter(created_at__gte=start)
+        if end:
+            queryset = queryset.filter(created_at__lte=end)
+        return queryset
+
+
+# --- System logs and events -----------------------------------------------------------
+
+
+class ReadOnlyLogAdmin(AuditedModelAdmin):
+    """Machine-written rows: viewable and deletable by staff, never edited or added by hand."""
+
+    paginator = CappedPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # a count per filter choice over a million rows
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SystemLog)
+class SystemLogAdmin(ReadOnlyLogAdmin):
+    list_display = ("created_at", "action", "status", "user_link", "message", "ip")
+    list_filter = (ActionFilter, "status", DateRangeFilter)
+    list_select_related = ("user",)
+    # Keyword search: message and action (LIKE, so Chinese works as any text), exact username.
+    search_fields = ("message", "action", "=user__username")
+    search_help_text = _(
+        "Keyword in message or action, or an exact username. Searches the last %(days)d days unless a date "
+        "range is set."
+    ) % {"days": 30}
+    # A substring search cannot use an index (and no MariaDB full-text parser splits Chinese), so an
+    # unbounded search of a rare word reads every row: bound it to a recent window by default.
+    search_window_days = 30
+    fields = ("created_at", "user_link", "action", "status", "message", "detail", "ip")
+    readonly_fields = fields
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def user_link(self, obj):
+        return admin_link(obj.user, obj.user.get_username()) if obj.user_id else "-"
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term and not any(request.GET.get(name) for name in DateRangeFilter.parameters):
+            queryset = queryset.filter(created_at__gte=timezone.now() - timedelta(days=self.search_window_days))
+        return queryset, may_have_duplicates
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyLogAdmin):
+    list_display = ("created_at", "kind", "user_link", "subject_link", "summary")
+    list_filter = ("kind", DateRangeFilter)
+    list_select_related = ("user",)
+    search_fields = ("=kind", "=subject_type")
+    fields = ("created_at", "kind", "user_link", "subject_link", "data")
+    readonly_fields = fields
+
+    @admin.display(description=_("user"))
+    def user_link(self, obj):
+        return admin_link(obj.user, obj.user.get_username()) if obj.user_id else "-"
+
+    @admin.display(description=_("subject"))
+    def subject_link(self, obj):
+        if not obj.subject_type or obj.subject_id is None:
+            return "-"
+        app_label, _, model_name = obj.subject_type.partition(".")
+        try:
+            url = reverse(f"admin:{app_label}_{model_name}_change", args=[obj.subject_id])
+        except Exception:  # noqa: BLE001 - a subject type without admin
+            return f"{obj.subject_type}#{obj.subject_id}"
+        return format_html('<a href="{}">{}#{}</a>', url, obj.subject_type, obj.subject_id)
+
+    @admin.display(description=_("data"))
+    def summary(self, obj):
+        data = obj.data if isinstance(obj.data, dict) else {}
+        return ", ".join(f"{k}={v}" for k, v in list(data.items())[:4])
+
+
+# --- Shared by every job row's admin (readings, generations) -------------------------------
+
+
+class JobRowAdmin(AuditedModelAdmin):
+    """Columns, read-only machine fields and ops actions for a JobRow subclass."""
+
+    job_fields = (
+        "status", "progress", "progress_note", "error", "job_id", "worker_name", "created_at", "started_at",
+        "finished_at",
+    )
+    actions = ("requeue_jobs", "cancel_jobs", "mark_stuck_failed")
+    paginator = CappedPaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def user_link(self, obj):
+        return admin_link(obj.user, obj.user.get_username())
+
+    @admin.display(description=_("seconds"))
+    def seconds(self, obj):
+        value = obj.duration_seconds
+        return f"{value:.1f}" if value is not None else "-"
+
+    def _apply(self, request, queryset, name: str, change, done_message: str, skipped_message: str):
+        done, skipped = [], []
+        for row in queryset:
+            with transaction.atomic():
+                (done if change(row) else skipped).append(row.pk)
+        if done:
+            admin_log(request, name, f"{queryset.model._meta.label}: {len(done)}",
+                      model=queryset.model._meta.label, ids=done)
+            self.message_user(request, done_message % {"count": len(done)}, messages.SUCCESS)
+        if skipped:
+            self.message_user(request, skipped_message % {"count": len(skipped)}, messages.WARNING)
+
+    @admin.action(description=_("Requeue selected failed or cancelled jobs"))
+    def requeue_jobs(self, request, queryset):
+        from emotune.jobs import job_requeue
+
+        self._apply(request, queryset.exclude(status__in=[JobStatus.RUNNING, JobStatus.SUCCEEDED]),
+                    "requeue", job_requeue, _("%(count)d job(s) requeued."),
+                    _("%(count)d job(s) were not requeued."))
+        skipped = queryset.filter(status__in=[JobStatus.RUNNING, JobStatus.SUCCEEDED]).count()
+        if skipped:
+            self.message_user(request, _("%(count)d running or succeeded job(s) left as they are.")
+                              % {"count": skipped}, messages.WARNING)
+
+    @admin.action(description=_("Cancel selected queued or running jobs"))
+    def cancel_jobs(self, request, queryset):
+        from emotune.jobs import job_cancel
+
+        self._apply(request, queryset, "cancel", job_cancel, _("%(count)d job(s) cancelled."),
+                    _("%(count)d job(s) had already ended."))
+
+    @admin.action(description=_("Mark selected stuck jobs failed"))
+    def mark_stuck_failed(self, request, queryset):
+        reason = "Stopped by staff: the job was stuck."
+        self._apply(request, queryset, "mark_failed", lambda row: row.mark_failed(reason),
+                    _("%(count)d job(s) marked failed."), _("%(count)d job(s) had already ended."))

@@ -1,0 +1,67 @@
+"""List the model engines every app declares in ``<app>/engines.py``; ``--warmup`` loads them."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import filesizeformat
+
+from ops.selectors import engine_list, engine_modules
+
+
+class Command(BaseCommand):
+    help = (
+        "List configured model engines: kind, whether active, where their files are expected, whether they are "
+        "present and their size. --warmup loads the active ones into this process (run it on a worker host to "
+        "check that the weights load)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--warmup", action="store_true", help="load the active engines and report timings")
+        parser.add_argument("--json", action="store_true", help="print the list as JSON")
+        parser.add_argument("--app", action="append", dest="apps", metavar="APP",
+                            help="only this app's engines (repeatable)")
+
+    def handle(self, *args, apps=None, warmup=False, **options):
+        engines = engine_list(only=apps)
+        if options["json"]:
+            self.stdout.write(json.dumps(engines, ensure_ascii=False, indent=2))
+        elif not engines:
+            self.stdout.write("No engines declared yet (no <app>/engines.py with engines_describe()).")
+        else:
+            for engine in engines:
+                state = self.style.SUCCESS("present") if engine["present"] else self.style.ERROR("MISSING")
+                size = filesizeformat(engine["size_bytes"]).replace("\xa0", " ") if engine["size_bytes"] else "-"
+                active = "active" if engine["active"] else "inactive"
+                self.stdout.write(
+                    f"{engine['app']:<10} {engine['kind'] or '':<10} {engine['name']:<28} {active:<8} {state} "
+                    f"{size:>9}  {engine['path'] or '-'}"
+                )
+                if engine["note"]:
+                    self.stdout.write(f"{'':<10} {engine['note']}")
+        if warmup:
+            self._warmup(apps)
+        missing = [e["name"] for e in engines if e["active"] and not e["present"]]
+        if missing and not options["json"]:
+            self.stderr.write(f"Missing files for active engines: {', '.join(missing)}")
+
+    def _warmup(self, apps):
+        failed = False
+        for app, module in engine_modules(only=apps):
+            warm = getattr(module, "engines_warmup", None)
+            if not callable(warm):
+                continue
+            self.stdout.write(f"Warming up {app} engines...")
+            started = time.perf_counter()
+            try:
+                loaded = warm()
+            except Exception as exc:  # noqa: BLE001 - report every app, then fail
+                failed = True
+                self.stderr.write(f"  {app}: {type(exc).__name__}: {exc}")
+                continue
+            self.stdout.write(f"  {app}: loaded {', '.join(loaded) or 'nothing'} in "
+                              f"{time.perf_counter() - started:.2f} s")
+        if failed:
+            raise CommandError("warm-up failed")

@@ -1,0 +1,258 @@
+"""Reads of the ops app: queues, workers, job statistics, engines, readiness."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import time
+from datetime import timedelta, timezone as dt_timezone
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from emotune.jobs import HEARTBEAT_KEY, job_models
+from emotune.models import JobStatus
+from ops.models import Event, SystemLog
+
+# Statistics read at most this many job events per window, so a flood of jobs
+# cannot make the dashboard slow (p50/p95 of the newest ones stay honest).
+STATS_EVENT_CAP = 20_000
+
+
+def _redis(queue: str = "default"):
+    """A Redis client for ``queue`` with short timeouts: ops pages must answer when Redis does not."""
+    import redis
+
+    url = settings.RQ_QUEUES[queue]["URL"]
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+
+
+# --- Workers and queues -----------------------------------------------------------
+
+
+def worker_list() -> list[dict]:
+    """Live workers from their heartbeat keys (the worker deletes its key on exit, expiry covers crashes)."""
+    if settings.JOBS_BACKEND != "rq":
+        return []
+    conn = _redis()
+    prefix = HEARTBEAT_KEY.format(name="")
+    keys = sorted(conn.scan_iter(match=prefix + "*"))
+    workers = []
+    now = time.time()
+    for raw in conn.mget(keys) if keys else []:
+        if not raw:
+            continue
+        try:
+            beat = json.loads(raw)
+        except ValueError:
+            continue
+        beat["age_s"] = round(now - float(beat.get("at") or now), 1)
+        gpu = beat.get("gpu") or None
+        if gpu and gpu.get("total"):
+            beat["gpu_percent"] = round(100 * gpu["used"] / gpu["total"], 1)
+        workers.append(beat)
+    return workers
+
+
+def queue_list() -> list[dict]:
+    """Depth, oldest waiting job and registry sizes per RQ queue."""
+    if settings.JOBS_BACKEND != "rq":
+        return []
+    from rq import Queue
+    from rq.job import Job
+
+    queues = []
+    for index, name in enumerate(settings.RQ_QUEUES):
+        queue = Queue(name, connection=_redis(name))
+        oldest = None
+        first = queue.get_job_ids(0, 1)
+        job = Job.fetch(first[0], connection=queue.connection) if first and Job.exists(first[0], queue.connection) else None
+        if job is not None and job.enqueued_at:
+            enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=dt_timezone.utc)
+            waiting = (timezone.now() - enqueued).total_seconds()
+            oldest = {"id": job.id, "description": job.description, "waiting_s": round(waiting, 1)}
+        queues.append({
+            "name": name,
+            "index": index,
+            "depth": queue.count,
+            "oldest": oldest,
+            "started": queue.started_job_registry.count,
+            "failed": queue.failed_job_registry.count,
+            "url": reverse("django_rq:jobs", args=[index]),
+            "failed_url": reverse("django_rq:failed_jobs", args=[index]),
+        })
+    return queues
+
+
+# --- Job statistics -------------------------------------------------------------------
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile: an actual observed duration, never an interpolation."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def job_stats(*, since: timedelta) -> list[dict]:
+    """Per job type: succeeded/failed/cancelled counts and p50/p95 seconds from ``job.finished`` events."""
+    cutoff = timezone.now() - since
+    rows = (
+        Event.objects.filter(kind="job.finished", created_at__gte=cutoff)
+        .order_by("-created_at")
+        .values_list("data", flat=True)[:STATS_EVENT_CAP]
+    )
+    by_type: dict[str, dict] = {}
+    for data in rows:
+        if not isinstance(data, dict):
+            continue
+        stats = by_type.setdefault(
+            data.get("job") or "?", {"job": data.get("job") or "?", "succeeded": 0, "failed": 0, "cancelled": 0,
+                                     "seconds": []}
+        )
+        outcome = data.get("outcome")
+        if outcome in ("succeeded", "failed", "cancelled"):
+            stats[outcome] += 1
+        if outcome == "succeeded" and isinstance(data.get("seconds"), (int, float)):
+            stats["seconds"].append(float(data["seconds"]))
+    result = []
+    for job in sorted(by_type):
+        stats = by_type[job]
+        seconds = stats.pop("seconds")
+        stats["p50_s"] = percentile(seconds, 0.50)
+        stats["p95_s"] = percentile(seconds, 0.95)
+        result.append(stats)
+    return result
+
+
+def recent_failures(*, limit: int = 10) -> list[dict]:
+    """The newest failed job rows of every job model, with their errors."""
+    found = []
+    for model in job_models():
+        rows = (
+            model.objects.filter(status=JobStatus.FAILED)
+            .select_related("user")
+            .order_by("-created_at")
+            .only("id", "user__username", "error", "created_at", "finished_at", "worker_name", "status")[:limit]
+        )
+        for row in rows:
+            found.append({
+                "model": model._meta.label_lower,
+                "job": model.job_type,
+                "id": row.pk,
+                "user": row.user.get_username(),
+                "error": row.error[:300],
+                "worker": row.worker_name,
+                "at": (row.finished_at or row.created_at).isoformat(),
+                "admin_url": f"/admin/{model._meta.app_label}/{model._meta.model_name}/{row.pk}/change/",
+            })
+    found.sort(key=lambda f: f["at"], reverse=True)
+    return found[:limit]
+
+
+def dashboard_data() -> dict:
+    """Everything the ops dashboard shows; each part fails alone (Redis down still shows the database side)."""
+    data: dict = {"at": timezone.now().isoformat(), "backend": settings.JOBS_BACKEND, "errors": {}}
+    for key, read in (("queues", queue_list), ("workers", worker_list)):
+        try:
+            data[key] = read()
+        except Exception as exc:  # noqa: BLE001 - shown on the page, not raised
+            data[key] = []
+            data["errors"][key] = type(exc).__name__
+    data["stats"] = {"hour": job_stats(since=timedelta(hours=1)), "day": job_stats(since=timedelta(days=1))}
+    data["failures"] = recent_failures()
+    return data
+
+
+# --- Engines ----------------------------------------------------------------------------
+
+ENGINE_KEYS = ("name", "kind", "active", "path", "present", "size_bytes", "note")
+
+
+def engine_modules(*, only: list[str] | None = None) -> list[tuple[str, object]]:
+    """``<app>/engines.py`` modules that offer ``engines_describe``; apps whose module is missing are skipped."""
+    names = only or [config.name for config in apps.get_app_configs()]
+    found = []
+    for app in names:
+        module_name = f"{app}.engines"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name in (module_name, app):  # not written yet; a broken import inside it still raises
+                continue
+            raise
+        if callable(getattr(module, "engines_describe", None)):
+            found.append((app, module))
+    return found
+
+
+def engine_list(*, only: list[str] | None = None) -> list[dict]:
+    engines = []
+    for app, module in engine_modules(only=only):
+        for item in module.engines_describe():
+            engines.append({"app": app, **{key: item.get(key) for key in ENGINE_KEYS}})
+    return engines
+
+
+# --- Readiness ------------------------------------------------------------------------------
+
+
+def readiness() -> dict[str, dict]:
+    """Checks behind /readyz. Values carry no secrets: no URLs, paths or messages, only names and error types."""
+    checks: dict[str, dict] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = {"ok": True}
+    except Exception as exc:  # noqa: BLE001
+        checks["database"] = {"ok": False, "error": type(exc).__name__}
+    if settings.JOBS_BACKEND == "rq":
+        try:
+            _redis().ping()
+            checks["redis"] = {"ok": True}
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = {"ok": False, "error": type(exc).__name__}
+        served: set[str] = set()
+        if checks["redis"]["ok"]:
+            for worker in worker_list():
+                served.update(worker.get("queues") or [])
+        for queue in settings.RQ_QUEUES:
+            checks[f"worker:{queue}"] = {"ok": queue in served}
+    try:
+        missing = [e["name"] for e in engine_list() if e["active"] and not e["present"]]
+        checks["models"] = {"ok": not missing, "missing": missing}
+    except Exception as exc:  # noqa: BLE001
+        checks["models"] = {"ok": False, "error": type(exc).__name__}
+    return checks
+
+
+# --- Metrics support ---------------------------------------------------------------------------
+
+
+def websocket_session_count() -> int | None:
+    """Open /ws/ sockets, counted as members of channels_redis user groups (None without Redis)."""
+    if settings.JOBS_BACKEND != "rq":
+        return None
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
+    conn = _redis()
+    total = 0
+    now = time.time()
+    for key in conn.scan_iter(match=f"{prefix}:group:user.*"):
+        total += conn.zcount(key, now - 86400, "+inf")
+    return total
+
+
+def log_action_choices() -> list[str]:
+    """Distinct SystemLog actions for the admin filter (an index-only scan, cached for a minute)."""
+    actions = cache.get("ops:log-actions")
+    if actions is None:
+        actions = list(SystemLog.objects.order_by("action").values_list("action", flat=True).distinct())
+        cache.set("ops:log-actions", actions, 60)
+    return actions

@@ -1,0 +1,115 @@
+"""Writes of the ops app: the system log and typed events."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.db import models
+
+from ops.models import Event, SystemLog
+
+logger = logging.getLogger("emotune.audit")
+
+
+def client_ip(request) -> str | None:
+    """The peer address Django saw (set BEHIND_PROXY so that it is the client's, not the proxy's)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_write(
+    *,
+    action: str,
+    status: str = SystemLog.Status.SUCCESS,
+    user_id: int | None = None,
+    message: str = "",
+    detail: dict | None = None,
+    ip: str | None = None,
+) -> SystemLog | None:
+    """Record an action in SystemLog and as one structured line on stdout.
+
+    Never raises: losing a log line must not fail the action it describes.
+    """
+    detail = detail or {}
+    logger.info(
+        json.dumps(
+            {"action": action, "status": status, "user": user_id, "message": message[:500], "ip": ip, **detail},
+            ensure_ascii=False,
+            default=str,
+        )
+    )
+    try:
+        return SystemLog.objects.create(
+            action=action[:64], status=status, user_id=user_id, message=message[:500], detail=detail, ip=ip
+        )
+    except Exception:
+        logger.exception("system log write failed for %s", action)
+        return None
+
+
+def event_record(*, kind: str, user_id: int | None = None, subject: models.Model | None = None, data: dict) -> Event:
+    return Event.objects.create(
+        kind=kind,
+        user_id=user_id,
+        subject_type=subject._meta.label_lower if subject is not None else "",
+        subject_id=subject.pk if subject is not None else None,
+        data=data,
+    )
+
+
+# --- Media purge ----------------------------------------------------------------------
+
+def _media_models():
+    """Models whose rows own files under MEDIA_ROOT (history first, voices last)."""
+    from emotion.models import EmotionReading
+    from music.models import MusicGeneration
+    from voicechat.models import Speaker
+
+    return [EmotionReading, MusicGeneration, Speaker]
+
+
+def _file_fields(model) -> list[str]:
+    return [f.name for f in model._meta.fields if isinstance(f, models.FileField)]
+
+
+def rows_purge(queryset, *, dry_run: bool = False) -> tuple[int, int, int]:
+    """Delete the rows of ``queryset`` and their files: (rows, files, bytes).
+
+    Files go first, each row right after its own files, so an interruption
+    leaves at worst a row whose files are gone (shown as missing), never a file
+    no row points to.
+    """
+    fields = _file_fields(queryset.model)
+    rows = files = size = 0
+    for row in queryset.only("pk", *fields).iterator(chunk_size=500):
+        for name in fields:
+            field_file = getattr(row, name)
+            if field_file and field_file.storage.exists(field_file.name):
+                size += field_file.storage.size(field_file.name)
+                files += 1
+                if not dry_run:
+                    field_file.storage.delete(field_file.name)
+        rows += 1
+        if not dry_run:
+            type(row).objects.filter(pk=row.pk).delete()
+    return rows, files, size
+
+
+def user_media_purge(*, user, by=None, ip: str | None = None) -> dict:
+    """Delete every reading, generation and voice of ``user`` with its files (admin action)."""
+    from accounts.models import Preferences
+
+    Preferences.objects.filter(user=user).update(active_speaker=None)
+    totals = {"rows": 0, "files": 0, "bytes": 0}
+    for model in _media_models():
+        rows, files, size = rows_purge(model.objects.filter(user=user))
+        totals["rows"] += rows
+        totals["files"] += files
+        totals["bytes"] += size
+    log_write(
+        action="admin.purge_media", user_id=by.pk if by else None, message=user.get_username(),
+        detail={"target_user": user.pk, **totals}, ip=ip,
+    )
+    return totals
