@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from django.conf import settings
 
@@ -13,6 +15,32 @@ def _clean_redis():
 
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_connections_for_async_tests(request):
+    """Give each async database test fresh MariaDB connections.
+
+    Async tests reach the database from asgiref's one shared sync thread, whose
+    connection outlives the test that opened it (CONN_MAX_AGE) and, unlike in a
+    served request, is never health-checked: a later test would inherit a
+    connection the server may have dropped. Closing it here, in both threads,
+    makes every async test start and end clean.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if not (asyncio.iscoroutinefunction(request.function) and marker and marker.kwargs.get("transaction")):
+        yield
+        return
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    def close_all():
+        connections.close_all()
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+    close_all()
+    yield
+    close_all()
 
 
 @pytest.fixture
