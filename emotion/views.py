@@ -15,12 +15,14 @@ from emotion.media import MediaError
 from emotion.models import EMOTIONS, Emotion
 from emotion.selectors import reading_get, reading_list
 from emotion.services import reading_create
+from emotune.ratelimit import has_upload, rate_limited
 from ops.services import client_ip
 
 HISTORY_PAGE_SIZE = 20
 
 
 @login_required
+@rate_limited("upload", when=has_upload)
 def index(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     status = 200

@@ -20,9 +20,16 @@ class AudioDecodeError(ValueError):
     """The clip could not be decoded (not audio, truncated, unknown format)."""
 
 
-def audio_decode(source: str | Path | bytes, *, rate: int = ASR_RATE, timeout: float = 30.0) -> np.ndarray:
-    """Decode ``source`` (a path or the file's bytes) to mono float32 samples at ``rate``."""
+def audio_decode(source: str | Path | bytes, *, rate: int = ASR_RATE, timeout: float = 30.0,
+                 max_seconds: float | None = None) -> np.ndarray:
+    """Decode ``source`` (a path or the file's bytes) to mono float32 samples at ``rate``.
+
+    ``max_seconds`` stops decoding there: a few hundred KB of compressed silence
+    can otherwise expand to gigabytes of samples (an audio decompression bomb).
+    """
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", "pipe:0" if isinstance(source, bytes) else str(source)]
+    if max_seconds is not None:
+        cmd += ["-t", f"{max_seconds:.3f}"]
     cmd += ["-ac", "1", "-ar", str(rate), "-f", "s16le", "pipe:1"]
     try:
         done = subprocess.run(

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from emotune.ratelimit import has_upload, rate_limited
 from music import services
 from music.forms import FeedbackForm, HistoryFilterForm, StudioForm
 from music.models import MusicGeneration
@@ -23,6 +24,7 @@ PAGE_SIZE = 20
 
 
 @login_required
+@rate_limited("upload", when=has_upload)  # a melody clip
 def studio(request):
     initial = {}
     if request.GET.get("emotion"):
@@ -43,7 +45,8 @@ def studio(request):
         else:
             return redirect("music:detail", pk=generation.pk)
     recent = generation_list(user=request.user)[:5]
-    return render(request, "music/studio.html", {"form": form, "recent": recent})
+    status = 400 if request.method == "POST" else 200  # a POST that gets here was refused
+    return render(request, "music/studio.html", {"form": form, "recent": recent}, status=status)
 
 
 def _file_url(generation: MusicGeneration, kind: str, *, download: bool = False) -> str | None:

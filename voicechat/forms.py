@@ -28,11 +28,13 @@ class SpeakerForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The clip is larger than 5 MB."))
         try:
-            samples = audio_decode(upload.read())
+            samples = audio_decode(upload.read(), max_seconds=MAX_SECONDS + 1)
         except AudioDecodeError:
             raise forms.ValidationError(_("This file could not be read as audio."))
         seconds = audio_duration(samples)
-        if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        if seconds > MAX_SECONDS:
+            raise forms.ValidationError(_("The clip is longer than 30 s; it must last between 3 and 30 seconds."))
+        if seconds < MIN_SECONDS:
             raise forms.ValidationError(
                 _("The clip lasts %(s).1f s; it must last between 3 and 30 seconds.") % {"s": seconds}
             )
