@@ -16,6 +16,17 @@ import numpy as np
 ASR_RATE = 16000
 
 
+# Extensions an audio upload may carry (content decides the format; browsers name
+# recordings .webm whatever they hold). A name without an extension is fine.
+AUDIO_EXTENSIONS = {".wav", ".wave", ".mp3", ".ogg", ".oga", ".opus", ".webm", ".weba", ".m4a", ".mp4", ".aac",
+                    ".flac", ".aif", ".aiff", ".caf", ".3gp", ".amr"}
+
+
+def audio_name_ok(name: str | None) -> bool:
+    suffix = Path(name or "").suffix.lower()
+    return not suffix or suffix in AUDIO_EXTENSIONS
+
+
 class AudioDecodeError(ValueError):
     """The clip could not be decoded (not audio, truncated, unknown format)."""
 

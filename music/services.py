@@ -82,11 +82,13 @@ MELODY_SECONDS = (1.0, 30.0)  # MusicGen-melody conditions on up to 30 s
 
 def melody_clean(upload) -> bytes:
     """A melody clip judged by its content, re-encoded as a 32 kHz mono WAV; ValidationError otherwise."""
-    from emotune.audio import AudioDecodeError, audio_decode, wav_bytes
+    from emotune.audio import AudioDecodeError, audio_decode, audio_name_ok, wav_bytes
 
     low, high = MELODY_SECONDS
     if upload.size > MELODY_MAX_BYTES:
         raise ValidationError({"melody": f"The melody clip is larger than {MELODY_MAX_BYTES // 2**20} MB."})
+    if not audio_name_ok(upload.name):
+        raise ValidationError({"melody": "The file name does not end in an audio extension (.wav, .mp3, .ogg, .webm…)."})
     upload.seek(0)
     try:
         samples = audio_decode(upload.read(), rate=32000, max_seconds=high + 1)
