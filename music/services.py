@@ -88,7 +88,7 @@ def melody_clean(upload) -> bytes:
     if upload.size > MELODY_MAX_BYTES:
         raise ValidationError({"melody": f"The melody clip is larger than {MELODY_MAX_BYTES // 2**20} MB."})
     if not audio_name_ok(upload.name):
-        raise ValidationError({"melody": "The file name does not end in an audio extension (.wav, .mp3, .ogg, .webm…)."})
+        raise ValidationError({"melody": "The file name does not end in an audio extension (.wav, .mp3, .ogg…)."})
     upload.seek(0)
     try:
         samples = audio_decode(upload.read(), rate=32000, max_seconds=high + 1)

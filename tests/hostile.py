@@ -62,8 +62,8 @@ def tone_wav(seconds: float = 4.0, rate: int = 16000) -> bytes:
     """A valid control clip: a plain sine tone."""
     n = int(seconds * rate)
     pcm = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate))) for i in range(n))
-    header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(pcm), b"WAVE", b"fmt ", 16, 1, 1, rate, rate * 2, 2, 16,
-                         b"data", len(pcm))
+    header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(pcm), b"WAVE", b"fmt ", 16, 1, 1, rate, rate * 2,
+                         2, 16, b"data", len(pcm))
     return header + pcm
 
 

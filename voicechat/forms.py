@@ -28,7 +28,7 @@ class SpeakerForm(forms.Form):
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The clip is larger than 5 MB."))
         if not audio_name_ok(upload.name):
-            raise forms.ValidationError(_("The file name does not end in an audio extension (.wav, .mp3, .ogg, .webm…)."))
+            raise forms.ValidationError(_("The file name does not end in an audio extension (.wav, .mp3, .ogg…)."))
         try:
             samples = audio_decode(upload.read(), max_seconds=MAX_SECONDS + 1)
         except AudioDecodeError:
