@@ -116,7 +116,8 @@ def free_port() -> int:
 @pytest.fixture
 def two_servers(tmp_path):
     env = {**child_env(), "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1", "EMOTUNE_HTTPS": "0",
-           "MEDIA_ROOT": str(tmp_path / "media"), "RATE_UPLOADS": "5", "RATE_GENERATIONS": "5"}
+           "MEDIA_ROOT": str(tmp_path / "media"), "RATE_UPLOADS": "5", "RATE_GENERATIONS": "5",
+           "RATE_LOGIN": "5"}
     servers = []
     for i in range(2):
         port, log = free_port(), open(tmp_path / f"daphne{i}.log", "w+")
@@ -143,37 +144,48 @@ def two_servers(tmp_path):
         django_rq.get_queue(queue).empty()
 
 
-def signed_in(port: int, cookie: str) -> tuple[requests.Session, str]:
+def browser(port: int, cookie: str | None) -> tuple[requests.Session, str]:
+    """A client with a CSRF token: signed in with ``cookie``, or anonymous on the sign-in page."""
     session = requests.Session()
-    session.cookies.set(django_settings.SESSION_COOKIE_NAME, cookie)
-    session.get(f"http://127.0.0.1:{port}/emotion/", timeout=10).raise_for_status()
+    if cookie:
+        session.cookies.set(django_settings.SESSION_COOKIE_NAME, cookie)
+    session.get(f"http://127.0.0.1:{port}/{'emotion' if cookie else 'accounts/login'}/", timeout=10).raise_for_status()
     return session, session.cookies["csrftoken"]
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("scope", ["upload", "generation"])
+@pytest.mark.parametrize("scope", ["upload", "generation", "login"])
 def test_limit_is_exact_across_two_server_processes(scope, user, two_servers):
     limit, tries = 5, 24
-    cookie = session_cookie(user)
-    clients = [signed_in(port, cookie) for port in two_servers]
+    cookie = None if scope == "login" else session_cookie(user)
+    clients = [browser(port, cookie) for port in two_servers]
     if 3600 - time.time() % 3600 < 10:  # both must count in the same hourly window
         time.sleep(11)
 
     def fire(i: int) -> int:
         port, (session, token) = two_servers[i % 2], clients[i % 2]
         headers = {"X-CSRFToken": token}
+        base = f"http://127.0.0.1:{port}"
         if scope == "upload":
-            return session.post(f"http://127.0.0.1:{port}/emotion/", files={"media": ("face.jpg", small_jpeg())},
+            return session.post(f"{base}/emotion/", files={"media": ("face.jpg", small_jpeg())},
                                 headers=headers, allow_redirects=False, timeout=30).status_code
-        return session.post(f"http://127.0.0.1:{port}/music/", data=STUDIO, headers=headers, allow_redirects=False,
+        if scope == "login":  # wrong passwords: refused attempts say so on the sign-in page
+            page = session.post(f"{base}/accounts/login/", data={"username": "alice", "password": "wrong"},
+                                headers=headers, allow_redirects=False, timeout=30)
+            assert page.status_code == 200 and "Please enter a correct username" in page.text or \
+                "Too many sign-in attempts" in page.text
+            return 429 if "Too many sign-in attempts" in page.text else 302
+        return session.post(f"{base}/music/", data=STUDIO, headers=headers, allow_redirects=False,
                             timeout=30).status_code
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=12) as pool:
         codes = list(pool.map(fire, range(tries)))
     elapsed = time.monotonic() - started
-    model = EmotionReading if scope == "upload" else MusicGeneration
     print(f"rate limit [{scope}] across 2 daphne processes: {tries} concurrent requests, "
           f"{codes.count(302)} allowed, {codes.count(429)} refused (limit {limit}), {elapsed:.2f} s")
     assert sorted(set(codes)) == [302, 429], codes
-    assert codes.count(302) == limit and model.objects.filter(user=user).count() == limit
+    assert codes.count(302) == limit
+    if scope != "login":
+        model = EmotionReading if scope == "upload" else MusicGeneration
+        assert model.objects.filter(user=user).count() == limit
