@@ -24,7 +24,8 @@ HISTORY_PAGE_SIZE = 20
 @login_required
 @rate_limited("upload", when=has_upload)
 def index(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # an empty POST (a file part with no usable name) still binds
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -31,7 +31,9 @@ def studio(request):
         initial["emotion"] = request.GET["emotion"]
     if request.GET.get("reading"):
         initial["reading"] = request.GET["reading"]
-    form = StudioForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
+    posted = request.method == "POST"  # an empty POST (a file part with no usable name) still binds
+    form = StudioForm(request.POST if posted else None, request.FILES if posted else None, user=request.user,
+                      initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -75,7 +75,8 @@ def conversation_delete(request, pk: int):
 @login_required
 @rate_limited("upload", when=has_upload)
 def speakers(request):
-    form = SpeakerForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # an empty POST (a file part with no usable name) still binds
+    form = SpeakerForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.speaker_create_from_clip(
