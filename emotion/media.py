@@ -37,6 +37,21 @@ class CheckedMedia:
             self.temp_path.unlink(missing_ok=True)
 
 
+# A name may leave the extension out (browser blobs); one that names another kind of file is refused.
+EXTENSIONS = {
+    "image": {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".mpo"},
+    "video": {".mp4", ".m4v", ".mov", ".qt", ".webm", ".mkv"},
+}
+
+
+def _name_check(name: str | None, kind: str) -> None:
+    suffix = Path(name or "").suffix.lower()
+    if suffix and suffix not in EXTENSIONS[kind]:
+        message = _("The file name ends in %(ext)s, but the file is a photo.") if kind == "image" else \
+            _("The file name ends in %(ext)s, but the file is a video.")
+        raise MediaError(message % {"ext": suffix[:12]})
+
+
 def _video_extension(head: bytes) -> str | None:
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return ".webm"  # EBML (Matroska/WebM)
@@ -58,11 +73,15 @@ def media_check(upload) -> CheckedMedia:
     upload.seek(0)
     head = upload.read(32)
     upload.seek(0)
+    name = getattr(upload, "name", None)
     if _video_extension(head):
+        _name_check(name, "video")
         return _video_check(upload, size, _video_extension(head))
     if size > settings.EMOTION_IMAGE_MAX_BYTES:
         raise MediaError(_("The image is larger than %(mb)s MB.") % {"mb": settings.EMOTION_IMAGE_MAX_BYTES // 2**20})
-    return _image_check(upload.read())
+    checked = _image_check(upload.read())
+    _name_check(name, "image")
+    return checked
 
 
 def _image_check(data: bytes) -> CheckedMedia:
@@ -122,6 +141,9 @@ def video_probe(path: Path) -> dict:
     try:
         if not capture.isOpened():
             raise MediaError(_("The video cannot be read: it is not an MP4, WebM or MOV video we can decode."))
+        declared = capture.get(cv2.CAP_PROP_FRAME_WIDTH) * capture.get(cv2.CAP_PROP_FRAME_HEIGHT)
+        if declared > settings.EMOTION_MAX_PIXELS:  # refuse before a frame of that size is decoded
+            raise MediaError(_("The video frames are too large."))
         ok, frame = capture.read()
         if not ok or frame is None:
             raise MediaError(_("The video has no frame we can decode."))

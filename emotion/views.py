@@ -15,14 +15,17 @@ from emotion.media import MediaError
 from emotion.models import EMOTIONS, Emotion
 from emotion.selectors import reading_get, reading_list
 from emotion.services import reading_create
+from emotune.ratelimit import has_upload, rate_limited
 from ops.services import client_ip
 
 HISTORY_PAGE_SIZE = 20
 
 
 @login_required
+@rate_limited("upload", when=has_upload)
 def index(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # an empty POST (a file part with no usable name) still binds
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

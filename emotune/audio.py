@@ -16,13 +16,31 @@ import numpy as np
 ASR_RATE = 16000
 
 
+# Extensions an audio upload may carry (content decides the format; browsers name
+# recordings .webm whatever they hold). A name without an extension is fine.
+AUDIO_EXTENSIONS = {".wav", ".wave", ".mp3", ".ogg", ".oga", ".opus", ".webm", ".weba", ".m4a", ".mp4", ".aac",
+                    ".flac", ".aif", ".aiff", ".caf", ".3gp", ".amr"}
+
+
+def audio_name_ok(name: str | None) -> bool:
+    suffix = Path(name or "").suffix.lower()
+    return not suffix or suffix in AUDIO_EXTENSIONS
+
+
 class AudioDecodeError(ValueError):
     """The clip could not be decoded (not audio, truncated, unknown format)."""
 
 
-def audio_decode(source: str | Path | bytes, *, rate: int = ASR_RATE, timeout: float = 30.0) -> np.ndarray:
-    """Decode ``source`` (a path or the file's bytes) to mono float32 samples at ``rate``."""
+def audio_decode(source: str | Path | bytes, *, rate: int = ASR_RATE, timeout: float = 30.0,
+                 max_seconds: float | None = None) -> np.ndarray:
+    """Decode ``source`` (a path or the file's bytes) to mono float32 samples at ``rate``.
+
+    ``max_seconds`` stops decoding there: a few hundred KB of compressed silence
+    can otherwise expand to gigabytes of samples (an audio decompression bomb).
+    """
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", "pipe:0" if isinstance(source, bytes) else str(source)]
+    if max_seconds is not None:
+        cmd += ["-t", f"{max_seconds:.3f}"]
     cmd += ["-ac", "1", "-ar", str(rate), "-f", "s16le", "pipe:1"]
     try:
         done = subprocess.run(

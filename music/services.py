@@ -16,6 +16,7 @@ from django.db import transaction
 
 from emotune import jobs
 from emotune.jobs import JobError
+from emotune.ratelimit import rate_limit_enforce
 from music import outputs
 from music.agents import agents_run
 from music.analysis import loudness_normalise, peaks_compute
@@ -61,16 +62,42 @@ def generation_create(*, user, params: dict, emotion: str = "", description: str
         emotion = reading.emotion or emotion
     if manual_prompt and not manual_prompt.strip().isascii():
         raise ValidationError({"manual_prompt": "Your own prompt must be in English (MusicGen reads English)."})
+    melody = melody_clean(melody_file) if melody_file is not None else None
+    rate_limit_enforce("generation", user.pk)
     with transaction.atomic():
         row = MusicGeneration.objects.create(
             user=user, reading=reading, emotion=emotion or "", description=description.strip()[:2000],
             prompt_final=manual_prompt.strip()[:600], prompt_path=MusicGeneration.PromptPath.MANUAL if manual_prompt.strip() else "",
             params=clean, engine=clean["engine"],
         )
-        if melody_file is not None:
-            row.melody.save(f"{uuid.uuid4().hex}{Path(melody_file.name).suffix[:8]}", melody_file, save=True)
+        if melody is not None:
+            row.melody.save(f"{uuid.uuid4().hex}.wav", ContentFile(melody), save=True)
         jobs.job_enqueue(row)
     return row
+
+
+MELODY_MAX_BYTES = 10 * 2**20
+MELODY_SECONDS = (1.0, 30.0)  # MusicGen-melody conditions on up to 30 s
+
+
+def melody_clean(upload) -> bytes:
+    """A melody clip judged by its content, re-encoded as a 32 kHz mono WAV; ValidationError otherwise."""
+    from emotune.audio import AudioDecodeError, audio_decode, audio_name_ok, wav_bytes
+
+    low, high = MELODY_SECONDS
+    if upload.size > MELODY_MAX_BYTES:
+        raise ValidationError({"melody": f"The melody clip is larger than {MELODY_MAX_BYTES // 2**20} MB."})
+    if not audio_name_ok(upload.name):
+        raise ValidationError({"melody": "The file name does not end in an audio extension (.wav, .mp3, .ogg…)."})
+    upload.seek(0)
+    try:
+        samples = audio_decode(upload.read(), rate=32000, max_seconds=high + 1)
+    except AudioDecodeError:
+        raise ValidationError({"melody": "The melody clip could not be read as audio (WAV, MP3, FLAC, OGG…)."})
+    seconds = len(samples) / 32000
+    if not low <= seconds <= high:
+        raise ValidationError({"melody": f"The melody clip must last between {low:.0f} and {high:.0f} seconds."})
+    return wav_bytes(samples, rate=32000)
 
 
 def generation_cancel(*, generation: MusicGeneration) -> bool:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from emotune.ratelimit import has_upload, rate_limited
 from music import services
 from music.forms import FeedbackForm, HistoryFilterForm, StudioForm
 from music.models import MusicGeneration
@@ -23,13 +24,16 @@ PAGE_SIZE = 20
 
 
 @login_required
+@rate_limited("upload", when=has_upload)  # a melody clip
 def studio(request):
     initial = {}
     if request.GET.get("emotion"):
         initial["emotion"] = request.GET["emotion"]
     if request.GET.get("reading"):
         initial["reading"] = request.GET["reading"]
-    form = StudioForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
+    posted = request.method == "POST"  # an empty POST (a file part with no usable name) still binds
+    form = StudioForm(request.POST if posted else None, request.FILES if posted else None, user=request.user,
+                      initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -43,7 +47,8 @@ def studio(request):
         else:
             return redirect("music:detail", pk=generation.pk)
     recent = generation_list(user=request.user)[:5]
-    return render(request, "music/studio.html", {"form": form, "recent": recent})
+    status = 400 if request.method == "POST" else 200  # a POST that gets here was refused
+    return render(request, "music/studio.html", {"form": form, "recent": recent}, status=status)
 
 
 def _file_url(generation: MusicGeneration, kind: str, *, download: bool = False) -> str | None:

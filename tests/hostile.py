@@ -6,9 +6,14 @@ of them with a clear message, store nothing and never fail with a 500.
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 import struct
+import subprocess
+import tempfile
 import zlib
+from pathlib import Path
 
 from PIL import Image
 
@@ -30,6 +35,36 @@ def small_jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (200, 120, 90)).save(buffer, "JPEG")
     return buffer.getvalue()
+
+
+def ffmpeg_make(*args: str, suffix: str) -> bytes:
+    """Bytes of a media file that ffmpeg writes from its own generators (lavfi)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"out{suffix}"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args, str(out)], check=True, timeout=60)
+        return out.read_bytes()
+
+
+@functools.cache
+def audio_bomb() -> bytes:
+    """One hour of silence as FLAC: about 650 KB that decode to 115 MB of 16 kHz samples."""
+    return ffmpeg_make("-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "3600", "-c:a", "flac", suffix=".flac")
+
+
+@functools.cache
+def huge_frame_video() -> bytes:
+    """A valid MP4 whose single frame is 8000×6000 (48 megapixels) in about 140 KB."""
+    return ffmpeg_make("-f", "lavfi", "-i", "color=c=gray:s=8000x6000:d=1:r=1", "-frames:v", "1",
+                       "-c:v", "libx264", "-preset", "ultrafast", suffix=".mp4")
+
+
+def tone_wav(seconds: float = 4.0, rate: int = 16000) -> bytes:
+    """A valid control clip: a plain sine tone."""
+    n = int(seconds * rate)
+    pcm = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate))) for i in range(n))
+    header = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(pcm), b"WAVE", b"fmt ", 16, 1, 1, rate, rate * 2,
+                         2, 16, b"data", len(pcm))
+    return header + pcm
 
 
 def wav_header_only() -> bytes:
@@ -68,4 +103,26 @@ def audio_corpus() -> list[tuple[str, str, bytes]]:
         ("text named wav", "voice.wav", b"hello " * 500),
         ("jpeg named wav", "voice.wav", small_jpeg()),
         ("html named mp3", "voice.mp3", b"<html><script>alert(1)</script></html>"),
+        ("audio bomb: 1 h of silence in 650 KB of FLAC", "voice.flac", audio_bomb()),
+        ("HLS playlist pointing at a local file", "voice.m3u8",
+         b"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"),
+        ("ffconcat list pointing at a local file", "voice.txt", b"ffconcat version 1.0\nfile /etc/passwd\n"),
     ]
+
+
+def extra_corpus() -> list[tuple[str, str, bytes]]:
+    """Hostile files for every endpoint: wrong extensions, hostile names, oversize."""
+    return [
+        ("wav named jpg", "face.jpg", wav_header_only()),
+        ("video with a 48-megapixel frame", "clip.mp4", huge_frame_video()),
+        ("oversized: 11 MB of zeros", "big.jpg", b"\x00" * (11 * 2**20)),
+        ("oversized: 11 MB behind a JPEG marker", "big.wav", b"\xff\xd8\xff\xe0" + b"\x00" * (11 * 2**20)),
+        ("name with newline and quotes", 'a"\r\nContent-Type: text/html\r\n.jpg', b"<script>alert(1)</script>"),
+        ("windows path name", "C:\\Windows\\system32\\evil.exe", b"MZ" + b"\x00" * 300),
+        ("very long name", "a" * 400 + ".jpg", b"\x00" * 64),
+    ]
+
+
+@functools.cache
+def full_corpus() -> list[tuple[str, str, bytes]]:
+    return image_corpus() + video_corpus() + audio_corpus() + extra_corpus()

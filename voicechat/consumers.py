@@ -27,6 +27,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from emotune.llm import LLMUnavailable
+from emotune.ratelimit import rate_limit_hit, rate_limit_message
 from voicechat import jobs
 from voicechat.companion import SentenceSplitter, prompt_messages, reply_stream
 from voicechat.models import Message
@@ -82,6 +83,7 @@ class Turn:
     buffered: dict[int, list[dict]] = field(default_factory=dict)
     chunk_index: dict[int, int] = field(default_factory=dict)
     audio_started: bool = False
+    tts_refused: bool = False  # over the user's TTS limit: the rest of the turn is text only
 
 
 class VoiceChatConsumer(AsyncWebsocketConsumer):
@@ -331,6 +333,8 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         await self.maybe_finish(turn)
 
     async def speak(self, turn: Turn, sentence: str) -> None:
+        if not await self.tts_allowed(turn):
+            return
         if turn.first_sentence_ms is None:
             turn.first_sentence_ms = _ms(time.monotonic() - turn.t0) - turn.asr_final_ms
         seq, turn.sentences = turn.sentences, turn.sentences + 1
@@ -349,6 +353,17 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
                 self.local_tts = asyncio.Queue()
                 self.spawn(self._local_tts_loop())
             self.local_tts.put_nowait(args)
+
+    async def tts_allowed(self, turn: Turn) -> bool:
+        """Count one sentence against the user's TTS limit (shared by all server processes);
+        past it the answer goes on as text and the client is told once per turn."""
+        if turn.tts_refused:
+            return False
+        result = await sync_to_async(rate_limit_hit, thread_sensitive=False)("tts", self.user.pk)
+        if not result.allowed:
+            turn.tts_refused = True
+            await self.error("tts_rate_limited", rate_limit_message("tts", result))
+        return result.allowed
 
     async def _local_tts_loop(self) -> None:
         """Embedded mode: this process is the ``gpu`` worker, one sentence at a time."""

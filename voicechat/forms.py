@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from emotune.audio import AudioDecodeError, audio_decode, audio_duration
+from emotune.audio import AudioDecodeError, audio_decode, audio_duration, audio_name_ok
 
 MIN_SECONDS, MAX_SECONDS = 3.0, 30.0
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -27,12 +27,16 @@ class SpeakerForm(forms.Form):
         upload = self.cleaned_data["reference"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The clip is larger than 5 MB."))
+        if not audio_name_ok(upload.name):
+            raise forms.ValidationError(_("The file name does not end in an audio extension (.wav, .mp3, .ogg…)."))
         try:
-            samples = audio_decode(upload.read())
+            samples = audio_decode(upload.read(), max_seconds=MAX_SECONDS + 1)
         except AudioDecodeError:
             raise forms.ValidationError(_("This file could not be read as audio."))
         seconds = audio_duration(samples)
-        if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        if seconds > MAX_SECONDS:
+            raise forms.ValidationError(_("The clip is longer than 30 s; it must last between 3 and 30 seconds."))
+        if seconds < MIN_SECONDS:
             raise forms.ValidationError(
                 _("The clip lasts %(s).1f s; it must last between 3 and 30 seconds.") % {"s": seconds}
             )

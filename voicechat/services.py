@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -151,7 +153,7 @@ def speaker_create_from_clip(*, user: User, name: str, samples, transcript: str,
         transcript = recognizer.finish()
         if not transcript:
             raise JobError(_("No speech was recognised in this clip; please type what is said."))
-    clip = ContentFile(wav_bytes(samples), name="reference.wav")
+    clip = ContentFile(wav_bytes(samples), name=f"{uuid.uuid4().hex}.wav")  # never the user's file name
     return speaker_create(
         user=user, name=name.strip(), reference=clip, reference_seconds=round(audio_duration(samples), 2),
         transcript=transcript.strip(), consent=consent,

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Preferences
 from emotune.jobs import JobError
+from emotune.ratelimit import has_upload, rate_limited
 from voicechat import services
 from voicechat.forms import RenameForm, SpeakerForm
 from voicechat.models import MAX_SPEAKERS_PER_USER
@@ -72,8 +73,10 @@ def conversation_delete(request, pk: int):
 
 
 @login_required
+@rate_limited("upload", when=has_upload)
 def speakers(request):
-    form = SpeakerForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # an empty POST (a file part with no usable name) still binds
+    form = SpeakerForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.speaker_create_from_clip(
@@ -94,7 +97,8 @@ def speakers(request):
         "active_speaker_id": prefs.active_speaker_id if prefs else None,
         "max_speakers": MAX_SPEAKERS_PER_USER,
     }
-    return render(request, "voicechat/speakers.html", context)
+    status = 400 if request.method == "POST" else 200  # a POST that gets here was refused
+    return render(request, "voicechat/speakers.html", context, status=status)
 
 
 def _back(request, fallback: str) -> str:

@@ -37,7 +37,7 @@ def test_studio_post_creates_a_queued_generation(alice_client, user, django_capt
 def test_studio_shows_field_errors(alice_client, user):
     response = alice_client.post("/music/", {"description": "x", "engine": "offline", "duration": "500", "top_k": "250",
                                              "top_p": "0", "temperature": "1", "cfg_coef": "3", "decoder": "default"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "duration must be between 5.0 and 120.0" in response.content.decode()
     assert not MusicGeneration.objects.exists()
     response = alice_client.post("/music/", {"engine": "offline", "duration": "10", "top_k": "250", "top_p": "0",

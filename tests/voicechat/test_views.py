@@ -91,7 +91,7 @@ def test_speaker_transcript_from_asr_when_left_empty(alice_client, user):
 )
 def test_speaker_upload_is_validated(alice_client, user, data, consent, message):
     response = upload(alice_client, data=data, consent=consent)
-    assert response.status_code == 200 and message in response.content.decode()
+    assert response.status_code == 400 and message in response.content.decode()
     assert not Speaker.objects.filter(user=user).exists()
 
 
@@ -99,7 +99,7 @@ def test_speaker_limit_rename_activate_delete(alice_client, user):
     for name in ("A", "B", "C"):
         assert upload(alice_client, name=name).status_code == 302
     response = upload(alice_client, name="D")
-    assert response.status_code == 200 and Speaker.objects.filter(user=user).count() == 3
+    assert response.status_code == 400 and Speaker.objects.filter(user=user).count() == 3
     b = Speaker.objects.get(user=user, name="B")
     alice_client.post(reverse("voicechat:speaker_activate", args=[b.pk]))
     assert Preferences.objects.get(user=user).active_speaker_id == b.pk
