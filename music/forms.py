@@ -3,12 +3,15 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 
 from emotion.models import Emotion, EmotionReading
+from emotune.audio import AudioDecodeError, audio_decode, wav_bytes
 from music.models import MusicGeneration
 from music.params import DECODERS, DEFAULTS, ENGINES, MUSICGEN_MODELS, params_validate
 
+MELODY_MAX_BYTES, MELODY_RATE, MELODY_MAX_SECONDS = 10 * 2**20, 32000, 30
 PARAM_FIELDS = ("engine", "model", "duration", "top_k", "top_p", "temperature", "cfg_coef", "seed", "decoder", "video",
                 "use_suggested")
 ENGINE_LABELS = {"offline": _("Offline arranger/synth (no model weights)"), "musicgen": _("MusicGen (transformers)"),
@@ -46,6 +49,19 @@ class StudioForm(forms.Form):
         self.fields["reading"].queryset = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="")
         self.fields["engine"].initial = settings.MUSIC_ENGINE
         self.fields["model"].initial = settings.MUSICGEN_MODEL
+
+    def clean_melody(self):
+        """Decode the clip; only the decoded audio is kept (as WAV), never the uploaded bytes."""
+        upload = self.cleaned_data.get("melody")
+        if not upload:
+            return None
+        if upload.size > MELODY_MAX_BYTES:
+            raise ValidationError(_("The melody clip is larger than 10 MB."))
+        try:
+            samples = audio_decode(upload.read(), rate=MELODY_RATE)
+        except AudioDecodeError:
+            raise ValidationError(_("The melody clip could not be read as audio."))
+        return ContentFile(wav_bytes(samples[: MELODY_MAX_SECONDS * MELODY_RATE], rate=MELODY_RATE), name="melody.wav")
 
     def clean(self):
         data = super().clean()

@@ -68,7 +68,7 @@ def generation_create(*, user, params: dict, emotion: str = "", description: str
             params=clean, engine=clean["engine"],
         )
         if melody_file is not None:
-            row.melody.save(f"{uuid.uuid4().hex}{Path(melody_file.name).suffix[:8]}", melody_file, save=True)
+            row.melody.save(f"{uuid.uuid4().hex}.wav", melody_file, save=True)  # the form re-encoded it to WAV
         jobs.job_enqueue(row)
     return row
 
