@@ -179,7 +179,7 @@ def _routes():
 
 @pytest.mark.django_db
 def test_every_post_form_carries_a_csrf_token(world, capsys):
-    owner, staff = Client(), Client()
+    owner, staff = Client(raise_request_exception=False), Client(raise_request_exception=False)
     owner.force_login(world["owner"])
     staff.force_login(world["staff"])
     pages, forms, missing = 0, 0, []
@@ -221,6 +221,9 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(world, capsys):
     for identity in ("owner", "staff"):
         clients[identity] = Client(enforce_csrf_checks=True, raise_request_exception=False)
         clients[identity].force_login(world[identity])
+        # The victim's browser holds a CSRF cookie; the forged request just lacks the token.
+        clients[identity].get(reverse("home"))
+        assert clients[identity].cookies["csrftoken"].value
     before = _snapshot()
     tried, accepted = 0, []
     for pattern, name in _routes():
@@ -241,7 +244,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(world, capsys):
     # The same client with a token is let through: the refusals above are CSRF, not something else.
     client = Client(enforce_csrf_checks=True)
     client.force_login(world["owner"])
-    client.get(reverse("voicechat:index"))
+    client.get(reverse("home"))
     ok = client.post(reverse("voicechat:new"), {"csrfmiddlewaretoken": client.cookies["csrftoken"].value})
     assert ok.status_code == 302
 
