@@ -50,10 +50,15 @@ def media_serve(request, path: str):
     if root not in full.parents or not full.is_file() or not _owned(request.user, path):
         raise Http404("No such file")
     content_type = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
-    as_attachment = content_type not in SAFE_TYPES or request.GET.get("download") == "1"
+    return safe_file_response(full.open("rb"), content_type=content_type, as_attachment=request.GET.get("download") == "1",
+                              filename=full.name)
+
+
+def safe_file_response(fh, *, content_type: str, as_attachment: bool, filename: str) -> FileResponse:
+    """A file answer a browser will neither sniff into another type nor run as a page."""
     if content_type not in SAFE_TYPES:
-        content_type = "application/octet-stream"
-    response = FileResponse(full.open("rb"), content_type=content_type, as_attachment=as_attachment, filename=full.name)
+        content_type, as_attachment = "application/octet-stream", True
+    response = FileResponse(fh, content_type=content_type, as_attachment=as_attachment, filename=filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "private, max-age=3600"

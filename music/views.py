@@ -7,12 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from emotune.media import safe_file_response
 from emotune.ratelimit import has_upload, rate_limited
 from music import services
 from music.forms import FeedbackForm, HistoryFilterForm, StudioForm
@@ -124,8 +125,8 @@ def file(request, pk: int, kind: str):
         raise Http404
     content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
     download_name = f"emotune-{generation.pk}{field.name[field.name.rfind('.'):]}"
-    return FileResponse(field.open("rb"), content_type=content_type,
-                        as_attachment=bool(request.GET.get("download")), filename=download_name)
+    return safe_file_response(field.open("rb"), content_type=content_type,
+                              as_attachment=bool(request.GET.get("download")), filename=download_name)
 
 
 @login_required

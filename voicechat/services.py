@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,7 +35,8 @@ def speaker_create(*, user: User, name: str, reference, reference_seconds: float
             consent=True,
             consent_at=timezone.now(),
         )
-        speaker.reference.save(reference.name, reference, save=False)
+        # A generated name: nothing of the uploaded one, never guessable from another.
+        speaker.reference.save(f"{uuid.uuid4().hex}{Path(reference.name).suffix.lower()[:8]}", reference, save=False)
         speaker.save()
         prefs, _created = Preferences.objects.get_or_create(user=user)
         if prefs.active_speaker_id is None:

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,7 +189,7 @@ def _store_features(speaker, features) -> None:
 
     buffer = io.BytesIO()
     torch.save(features, buffer)
-    speaker.embedding.save(f"speaker-{speaker.pk}.pt", ContentFile(buffer.getvalue()), save=False)
+    speaker.embedding.save(f"{uuid.uuid4().hex}.pt", ContentFile(buffer.getvalue()), save=False)
     type(speaker).objects.filter(pk=speaker.pk).update(embedding=speaker.embedding.name)
 
 

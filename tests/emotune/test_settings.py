@@ -27,18 +27,7 @@ def _manage(*args, env_vars):
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env_vars, capture_output=True, text=True)
 
 
-def test_check_deploy_is_clean_with_production_settings():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_vars=_production_env())
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues" in result.stdout
-
-
-def test_production_refuses_to_start_without_secret_key():
-    env_vars = _production_env()
-    del env_vars["SECRET_KEY"]
-    result = _manage("check", env_vars=env_vars)
-    assert result.returncode != 0
-    assert "SECRET_KEY is required" in result.stderr
+# check --deploy, production cookies/HSTS and a missing SECRET_KEY: tests/security/test_deploy.py
 
 
 @pytest.mark.parametrize(
