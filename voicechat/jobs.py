@@ -75,6 +75,29 @@ def tts_enqueue(*, channel: str, turn: str, seq: int, text: str, speaker_id: int
     return job.id
 
 
+def tts_job_alive(job_id: str | None) -> bool:
+    """Whether a sentence job may still deliver: queued, or running on a worker whose heartbeat is fresh.
+
+    A job whose worker was killed stays "started" in RQ; one that finished while
+    its messages were lost (Redis restarted) is done without a word to us.
+    """
+    if not job_id:
+        return False
+    from rq.job import Job, JobStatus
+    from rq.exceptions import NoSuchJobError
+
+    from emotune.jobs import live_worker_names
+
+    try:
+        job = Job.fetch(job_id, connection=_redis())
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        return True
+    return status == JobStatus.STARTED and job.worker_name in live_worker_names()
+
+
 def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None) -> str:
     """Synthesise ``text`` and stream it to ``channel``; returns the outcome."""
     from voicechat.engines import tts_engine
