@@ -25,6 +25,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from emotune.llm import LLMUnavailable
 from voicechat import jobs
@@ -86,6 +87,31 @@ class Turn:
 
 
 class VoiceChatConsumer(AsyncWebsocketConsumer):
+    # --- the channel layer, kept through a Redis restart --------------------------
+
+    @property
+    def channel_receive(self):
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive) -> None:
+        """Channels sets this to the layer's receive; wrap it so that a Redis restart does not end the socket.
+
+        Unwrapped, the error kills the consumer mid-turn and the answer is never
+        saved. This socket joins no group, so nothing but in-flight audio is
+        lost, and the TTS watchdog reports that to the user.
+        """
+
+        async def resilient():
+            while True:
+                try:
+                    return await receive()
+                except (OSError, RedisError) as exc:
+                    logger.warning("channel layer unreachable (%s); retrying", type(exc).__name__)
+                    await asyncio.sleep(0.5)
+
+        self._channel_receive = resilient
+
     # --- connection -------------------------------------------------------------
 
     async def connect(self) -> None:

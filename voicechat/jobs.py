@@ -76,7 +76,7 @@ def tts_enqueue(*, channel: str, turn: str, seq: int, text: str, speaker_id: int
 
 
 def tts_job_alive(job_id: str | None) -> bool:
-    """Whether a sentence job may still deliver: queued, or running on a worker whose heartbeat is fresh.
+    """Whether a sentence job may still deliver: queued while some worker lives, or running on a live worker.
 
     A job whose worker was killed stays "started" in RQ; one that finished while
     its messages were lost (Redis restarted) is done without a word to us.
@@ -93,9 +93,10 @@ def tts_job_alive(job_id: str | None) -> bool:
     except NoSuchJobError:
         return False
     status = job.get_status(refresh=False)
+    workers = live_worker_names()
     if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
-        return True
-    return status == JobStatus.STARTED and job.worker_name in live_worker_names()
+        return bool(workers)  # with no worker alive, nobody will take it soon
+    return status == JobStatus.STARTED and job.worker_name in workers
 
 
 def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None) -> str:

@@ -72,6 +72,8 @@ def procs():
                 proc.wait(10)
             except Exception:
                 proc.kill()
+        if os.environ.get("FAULTS_VERBOSE") and proc.stdout is not None:
+            print(f"--- output of {proc.args[2:4]}:\n" + proc.stdout.read()[-4000:])
 
 
 def kill9(proc: Popen) -> float:
@@ -118,6 +120,7 @@ class ChatClient:
                 continue
             event = json.loads(frame)
             events.append(event)
+            self.events.append(event)
             if on_event is not None:
                 await on_event(event)
             if event["type"] == "turn.metrics":
