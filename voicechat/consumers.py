@@ -429,15 +429,15 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             seq = turn.next_seq
             job_id = turn.job_ids[seq] if seq < len(turn.job_ids) else None
             try:
-                alive = await sync_to_async(jobs.tts_job_alive, thread_sensitive=False)(job_id)
+                state = await sync_to_async(jobs.tts_job_state, thread_sensitive=False)(job_id)
             except Exception:  # Redis unreachable: wait, within the limit
                 logger.warning("cannot check tts job %s", job_id, exc_info=True)
-                alive = True
-            if alive and waited < limit:
+                state = "unknown"
+            if state in ("queued", "running", "unknown") and waited < limit:
                 continue
             if turn.finished or seq != turn.next_seq:
                 continue
-            logger.warning("tts for turn %s seq %s lost (job %s)", turn.id, seq, job_id)
+            logger.warning("tts for turn %s seq %s lost (job %s: %s)", turn.id, seq, job_id, state)
             turn.error = turn.error or "speech synthesis was lost"
             turn.last_tts_at = time.monotonic()
             await self._relay(turn, {"seq": seq, "kind": "error",
