@@ -275,6 +275,9 @@ VOICE_END_SILENCE_MS = env_int("VOICE_END_SILENCE_MS", 600, minimum=100)
 VOICE_HISTORY_MESSAGES = env_int("VOICE_HISTORY_MESSAGES", 12, minimum=0)
 VOICE_MAX_FRAME_BYTES = env_int("VOICE_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
 VOICE_MAX_MESSAGES_PER_SECOND = env_int("VOICE_MAX_MESSAGES_PER_SECOND", 120, minimum=5)
+# Seconds without audio for the sentence a turn waits on before the consumer asks
+# whether its synthesis job is still alive (a killed worker, a Redis restart).
+VOICE_TTS_STALL_SECONDS = env_float("VOICE_TTS_STALL_SECONDS", 8.0, minimum=0.5)
 
 # --- Logging: one line per event on stdout -------------------------------------------
 

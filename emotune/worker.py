@@ -21,6 +21,8 @@ import time
 
 from django.conf import settings
 from django.db import close_old_connections
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 
 from emotune import engines
@@ -99,11 +101,41 @@ class EmotuneWorker(SimpleWorker):
             except Exception:
                 pass
 
+    def check_for_suspension(self, burst: bool) -> None:
+        self.wait_for_redis()
+        return super().check_for_suspension(burst)
+
+    def wait_for_redis(self) -> None:
+        """Between jobs, wait out a Redis restart instead of quitting as RQ would (its loop ends on any error)."""
+        waited = False
+        while not self._stop_requested:
+            try:
+                self.connection.ping()
+                break
+            except (RedisConnectionError, RedisTimeoutError):
+                if not waited:
+                    logger.warning("Redis is unreachable; the worker waits for it")
+                waited = True
+                time.sleep(0.5)
+        if waited:
+            logger.info("Redis is back; the worker carries on")
+
+    def heartbeat(self, *args, **kwargs):
+        try:
+            return super().heartbeat(*args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError):  # Redis restarting: the next beat will do
+            logger.warning("worker heartbeat to RQ failed: Redis is unreachable")
+
     def execute_job(self, job, queue):
         self._current_job, self._current_job_id = job.description or job.id, job.id
         self._publish()
         try:
             return super().execute_job(job, queue)
+        except (RedisConnectionError, RedisTimeoutError):
+            # RQ's own bookkeeping failed while Redis was away. The outcome is already
+            # in the database (or on the user's socket); RQ would end the worker here,
+            # leaving the queues unserved. Carry on: dequeueing waits for Redis.
+            logger.warning("Redis went away while job %s finished; the worker carries on", job.id, exc_info=True)
         finally:
             self._current_job = self._current_job_id = None
             close_old_connections()

@@ -83,3 +83,53 @@ def enqueue_test_job(user, handler: str):
         row = EmotionReading.objects.create(user=user, source="image", media="readings/test.jpg")
         jobs.job_enqueue(row, handler=f"tests.emotune.handlers.{handler}")
     return row
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> bool:
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def start_daphne(port: int, log_path: Path, env: dict | None = None) -> subprocess.Popen:
+    """A real daphne on loopback serving the test database (its output goes to ``log_path``)."""
+    env = {**child_env(), "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost", "EMOTUNE_HTTPS": "0", **(env or {})}
+    log = open(log_path, "a")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "emotune.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,  # a file: a full pipe would block daphne
+    )
+    log.close()
+    if not wait_for_port(port):
+        proc.kill()
+        raise AssertionError(log_path.read_text())
+    return proc
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    """A private, non-persistent redis-server (for tests that restart Redis; never the shared one)."""
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--daemonize", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    if not wait_for_port(port, 10):
+        proc.kill()
+        raise AssertionError("redis-server did not start")
+    return proc

@@ -25,6 +25,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from emotune.llm import LLMUnavailable
 from emotune.ratelimit import rate_limit_hit, rate_limit_message
@@ -84,9 +85,35 @@ class Turn:
     chunk_index: dict[int, int] = field(default_factory=dict)
     audio_started: bool = False
     tts_refused: bool = False  # over the user's TTS limit: the rest of the turn is text only
+    last_tts_at: float = field(default_factory=time.monotonic)  # last sentence sent or message received
 
 
 class VoiceChatConsumer(AsyncWebsocketConsumer):
+    # --- the channel layer, kept through a Redis restart --------------------------
+
+    @property
+    def channel_receive(self):
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive) -> None:
+        """Channels sets this to the layer's receive; wrap it so that a Redis restart does not end the socket.
+
+        Unwrapped, the error kills the consumer mid-turn and the answer is never
+        saved. This socket joins no group, so nothing but in-flight audio is
+        lost, and the TTS watchdog reports that to the user.
+        """
+
+        async def resilient():
+            while True:
+                try:
+                    return await receive()
+                except (OSError, RedisError) as exc:
+                    logger.warning("channel layer unreachable (%s); retrying", type(exc).__name__)
+                    await asyncio.sleep(0.5)
+
+        self._channel_receive = resilient
+
     # --- connection -------------------------------------------------------------
 
     async def connect(self) -> None:
@@ -284,6 +311,8 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         history, self.speaker_id = await database_sync_to_async(save_user)()
         await self.send_event("turn.start", turn=turn.id, text=text)
         self.spawn(self.run_llm(turn, prompt_messages(history=history, user_text=text)))
+        if settings.JOBS_BACKEND == "rq":
+            self.spawn(self.watch_tts(turn))
 
     def user_speaker_id(self) -> int | None:
         from accounts.models import Preferences
@@ -348,6 +377,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
                 turn.sentences -= 1
                 return
             turn.job_ids.append(job_id)
+            turn.last_tts_at = time.monotonic()
         else:
             if self.local_tts is None:
                 self.local_tts = asyncio.Queue()
@@ -380,14 +410,54 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         if turn is None or message.get("turn") != turn.id or turn.interrupted:
             return  # a cancelled or older turn: its audio must not play
         seq = message["seq"]
+        turn.last_tts_at = time.monotonic()
+        if seq < turn.next_seq:
+            return  # a sentence already given up as lost
         if seq != turn.next_seq:
             turn.buffered.setdefault(seq, []).append(message)
             return
         await self._relay(turn, message)
+        await self._drain(turn)
+
+    async def _drain(self, turn: Turn) -> None:
         while turn.next_seq in turn.buffered and not turn.interrupted:
             pending = turn.buffered.pop(turn.next_seq)
             for item in pending:
                 await self._relay(turn, item)
+
+    async def watch_tts(self, turn: Turn) -> None:
+        """Give up on a sentence whose synthesis job died, so the turn still ends and the user hears why.
+
+        Without this a worker killed mid-sentence, or audio lost while Redis
+        restarted, would leave the turn waiting for ever. A job still queued or
+        running on a live worker is waited for up to its time limit.
+        """
+        stall = settings.VOICE_TTS_STALL_SECONDS
+        limit = settings.JOB_TIMEOUTS.get("voicechat.tts", 120) + stall
+        while not turn.finished and not self.closed:
+            await asyncio.sleep(min(1.0, stall / 4))
+            if turn.finished or turn.next_seq >= turn.sentences:
+                continue
+            waited = time.monotonic() - turn.last_tts_at
+            if waited < stall:
+                continue
+            seq = turn.next_seq
+            job_id = turn.job_ids[seq] if seq < len(turn.job_ids) else None
+            try:
+                state = await sync_to_async(jobs.tts_job_state, thread_sensitive=False)(job_id)
+            except Exception:  # Redis unreachable: wait, within the limit
+                logger.warning("cannot check tts job %s", job_id, exc_info=True)
+                state = "unknown"
+            if state in ("queued", "running", "unknown") and waited < limit:
+                continue
+            if turn.finished or seq != turn.next_seq:
+                continue
+            logger.warning("tts for turn %s seq %s lost (job %s: %s)", turn.id, seq, job_id, state)
+            turn.error = turn.error or "speech synthesis was lost"
+            turn.last_tts_at = time.monotonic()
+            await self._relay(turn, {"seq": seq, "kind": "error",
+                                     "message": f"Speech for sentence {seq + 1} was lost (the speech worker stopped)."})
+            await self._drain(turn)
 
     async def _relay(self, turn: Turn, message: dict) -> None:
         seq, kind = message["seq"], message["kind"]
@@ -413,7 +483,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             await self.send_event("tts.end", seq=seq)
             turn.next_seq += 1
             if turn.next_seq in turn.buffered:
-                return  # voice_tts drains the buffer
+                return  # the caller drains the buffer
             await self.maybe_finish(turn)
 
     # --- ending a turn ---------------------------------------------------------------

@@ -75,6 +75,33 @@ def tts_enqueue(*, channel: str, turn: str, seq: int, text: str, speaker_id: int
     return job.id
 
 
+def tts_job_state(job_id: str | None) -> str:
+    """Whether a sentence job may still deliver: "queued" (while some worker lives) or "running" on a
+    live worker; otherwise why not ("missing", "no live worker", "worker gone", or RQ's final status).
+
+    A job whose worker was killed stays "started" in RQ; one that finished while
+    its messages were lost (Redis restarted) is done without a word to us.
+    """
+    if not job_id:
+        return "missing"
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    from emotune.jobs import live_worker_names
+
+    try:
+        job = Job.fetch(job_id, connection=_redis())
+    except NoSuchJobError:
+        return "missing"
+    status = job.get_status(refresh=False)
+    workers = live_worker_names()
+    if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        return "queued" if workers else "no live worker"  # with no worker alive, nobody will take it soon
+    if status == JobStatus.STARTED:
+        return "running" if job.worker_name in workers else "worker gone"
+    return str(status.value if hasattr(status, "value") else status)
+
+
 def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None) -> str:
     """Synthesise ``text`` and stream it to ``channel``; returns the outcome."""
     from voicechat.engines import tts_engine
