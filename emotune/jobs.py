@@ -148,10 +148,17 @@ class Progress:
         self._last_db = 0.0
         self._last_ws = 0.0
         self._started = time.monotonic()
+        self.limit = _current_limit(row)
 
     def __call__(self, fraction: float, note: str = "", *, force: bool = False, **extra) -> None:
         fraction = min(max(float(fraction), 0.0), 1.0)
         now = time.monotonic()
+        if now - self._started > self.limit:
+            # Backstop for the worker's alarm, which a handler's broad ``except`` may have
+            # swallowed, and the only limit for jobs run in-process.
+            from rq.timeouts import JobTimeoutException
+
+            raise JobTimeoutException(f"over its limit of {self.limit} s")
         note_changed = note != self.row.progress_note
         self.row.progress, self.row.progress_note = fraction, note[:200]
         if force or note_changed or now - self._last_db >= self.db_interval:
@@ -239,15 +246,19 @@ def _record_failure(row: JobRow, message: str, seconds: float) -> None:
             connections.close_all()
 
 
+def _current_limit(row: JobRow) -> int:
+    """The running job's time limit: the queue entry's own, else the setting for its type."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    return int(job.timeout) if job is not None and job.timeout else _timeout_for(row)
+
+
 def _readable(exc: BaseException, row: JobRow) -> str:
     from rq.timeouts import JobTimeoutException
 
     if isinstance(exc, JobTimeoutException):
-        from rq import get_current_job
-
-        job = get_current_job()
-        limit = job.timeout if job is not None and job.timeout else _timeout_for(row)
-        return f"Stopped: the job ran longer than its limit of {limit} s."
+        return f"Stopped: the job ran longer than its limit of {_current_limit(row)} s."
     if isinstance(exc, JobError):
         return str(exc)
     if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():

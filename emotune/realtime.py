@@ -11,6 +11,7 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from rq.timeouts import JobTimeoutException
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ def send_to_user(user_id: int, event: dict) -> None:
     layer = get_channel_layer()
     try:
         async_to_sync(layer.group_send)(user_group(user_id), _message(event))
+    except JobTimeoutException:
+        raise  # the job's time limit struck while sending: it must still stop the job
     except Exception:
         logger.warning("realtime event %s for user %s not sent", event.get("type"), user_id, exc_info=True)
 

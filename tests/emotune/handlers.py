@@ -41,3 +41,13 @@ def lose_db_connection(row, progress):
     admin.cursor().execute(f"KILL {int(own_id)}")
     admin.close()
     type(row).objects.filter(pk=row.pk).update(progress_note="unreachable")  # raises: the connection is gone
+
+
+def swallow_alarm(row, progress):
+    """Like an engine with a broad fallback: the worker's time-limit alarm is caught and ignored."""
+    for i in range(600):
+        try:
+            time.sleep(0.1)
+        except Exception:
+            pass
+        progress(min(i / 600, 0.99), "still going")

@@ -79,6 +79,18 @@ def test_job_over_its_time_limit_fails(user, settings):
     assert row.error == "Stopped: the job ran longer than its limit of 2 s."
 
 
+def test_job_that_swallows_its_time_limit_alarm_still_stops(user, settings):
+    settings.JOB_TIMEOUTS = {**settings.JOB_TIMEOUTS, "emotion.read": 2}
+    row = enqueue_test_job(user, "swallow_alarm")
+    started = time.monotonic()
+    worker = run_worker_burst()
+    assert worker.returncode == 0, worker.stderr
+    row.refresh_from_db()
+    assert row.status == JobStatus.FAILED
+    assert row.error == "Stopped: the job ran longer than its limit of 2 s."
+    assert time.monotonic() - started < 30  # not the handler's full minute
+
+
 def test_worker_killed_mid_job_is_reaped(user):
     row = enqueue_test_job(user, "hang")
     worker = start_worker(env={"WORKER_HEARTBEAT_SECONDS": "1"})
