@@ -274,6 +274,7 @@ VOICE_END_SILENCE_MS = env_int("VOICE_END_SILENCE_MS", 600, minimum=100)
 VOICE_HISTORY_MESSAGES = env_int("VOICE_HISTORY_MESSAGES", 12, minimum=0)
 VOICE_MAX_FRAME_BYTES = env_int("VOICE_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
 VOICE_MAX_MESSAGES_PER_SECOND = env_int("VOICE_MAX_MESSAGES_PER_SECOND", 120, minimum=5)
+VOICE_MAX_ANSWER_CHARS = env_int("VOICE_MAX_ANSWER_CHARS", 4000, minimum=100)
 # Every websocket (emotune.websocket): bad frames in a row before closing, and how long a
 # send may wait for a client that does not read before the socket is closed.
 WS_MAX_BAD_FRAMES = env_int("WS_MAX_BAD_FRAMES", 10, minimum=1)

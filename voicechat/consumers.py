@@ -285,11 +285,15 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         loop = self.loop
 
         def produce():
+            room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
             try:
                 for piece in reply_stream(messages, stop=turn.stop):
                     if turn.stop.is_set():
                         break
+                    piece, room = piece[:room], room - len(piece)
                     loop.call_soon_threadsafe(tokens.put_nowait, ("token", piece))
+                    if room <= 0:
+                        break
                 loop.call_soon_threadsafe(tokens.put_nowait, ("done", None))
             except LLMUnavailable as exc:
                 loop.call_soon_threadsafe(tokens.put_nowait, ("error", str(exc)))
