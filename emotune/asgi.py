@@ -15,6 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from emotune import jobs  # noqa: E402
 from emotune.routing import websocket_urlpatterns  # noqa: E402
+from emotune.websocket import SlowReaderGuard  # noqa: E402
 
 
 def _websocket_routes():
@@ -26,7 +27,7 @@ def _websocket_routes():
 _router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(_websocket_routes()))),
+        "websocket": SlowReaderGuard(AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(_websocket_routes())))),
     }
 )
 

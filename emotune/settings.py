@@ -278,6 +278,11 @@ VOICE_MAX_MESSAGES_PER_SECOND = env_int("VOICE_MAX_MESSAGES_PER_SECOND", 120, mi
 # Seconds without audio for the sentence a turn waits on before the consumer asks
 # whether its synthesis job is still alive (a killed worker, a Redis restart).
 VOICE_TTS_STALL_SECONDS = env_float("VOICE_TTS_STALL_SECONDS", 8.0, minimum=0.5)
+VOICE_MAX_ANSWER_CHARS = env_int("VOICE_MAX_ANSWER_CHARS", 4000, minimum=100)
+# Every websocket (emotune.websocket): bad frames in a row before closing, and how long a
+# send may wait for a client that does not read before the socket is closed.
+WS_MAX_BAD_FRAMES = env_int("WS_MAX_BAD_FRAMES", 10, minimum=1)
+WS_SEND_TIMEOUT = env_float("WS_SEND_TIMEOUT", 10.0, minimum=0.1)
 
 # --- Logging: one line per event on stdout -------------------------------------------
 

@@ -29,16 +29,12 @@ from redis.exceptions import RedisError
 
 from emotune.llm import LLMUnavailable
 from emotune.ratelimit import rate_limit_hit, rate_limit_message
+from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, FrameGuard
 from voicechat import jobs
 from voicechat.companion import SentenceSplitter, prompt_messages, reply_stream
 from voicechat.models import Message
 
 logger = logging.getLogger(__name__)
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_FOUND = 4404
-CLOSE_TOO_LARGE = 4413
-CLOSE_RATE = 4429
 
 _inprocess_gpu: dict[int, asyncio.Semaphore] = {}
 
@@ -133,7 +129,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         self.turn: Turn | None = None
         self.asr_queue: queue.Queue | None = None
         self.asr_thread: threading.Thread | None = None
-        self.window_start, self.tokens = time.monotonic(), 2.0 * settings.VOICE_MAX_MESSAGES_PER_SECOND
+        self.guard = FrameGuard(max_bytes=settings.VOICE_MAX_FRAME_BYTES, per_second=settings.VOICE_MAX_MESSAGES_PER_SECOND)
         self.closed = False
         self.local_tts: asyncio.Queue | None = None
         self.tasks: set[asyncio.Task] = set()
@@ -166,25 +162,34 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
     async def error(self, code: str, message: str) -> None:
         await self.send_event("error", code=code, message=message)
 
+    async def reject(self, code: str, message: str) -> None:
+        """A bad frame from the client: an error, and the socket closes once it sends nothing else."""
+        await self.error(code, message)
+        if self.guard.bad():
+            await self.close(code=CLOSE_BAD_FRAMES)
+
     # --- input ----------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
-        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
-        if size > settings.VOICE_MAX_FRAME_BYTES:
-            await self.error("too_large", f"Frames are limited to {settings.VOICE_MAX_FRAME_BYTES} bytes.")
-            await self.close(code=CLOSE_TOO_LARGE)
+        refused = self.guard.admit(text_data, bytes_data)
+        if refused:  # size or rate: abuse, the socket closes
+            close_code, code, message = refused
+            await self.error(code, message)
+            await self.close(code=close_code)
             return
-        if not self._within_rate():
-            await self.error("rate_limited", "Too many messages; the connection is closed.")
-            await self.close(code=CLOSE_RATE)
-            return
+        bad_before = self.guard.bad_in_a_row
+        await self.dispatch_frame(text_data, bytes_data)
+        if self.guard.bad_in_a_row == bad_before:
+            self.guard.good()
+
+    async def dispatch_frame(self, text_data: str | None, bytes_data: bytes | None) -> None:
         if bytes_data is not None:
             await self.on_audio(bytes_data)
             return
         try:
             content = json.loads(text_data)
         except ValueError:
-            await self.error("bad_json", "Text frames must be JSON objects.")
+            await self.reject("bad_json", "Text frames must be JSON objects.")
             return
         kind = content.get("type") if isinstance(content, dict) else None
         handler = {
@@ -192,29 +197,16 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             "stop": self.on_stop, "ping": self.on_ping,
         }.get(kind)
         if handler is None:
-            await self.error("bad_type", f"Unknown message type: {str(kind)[:40]}")
+            await self.reject("bad_type", f"Unknown message type: {str(kind)[:40]}")
             return
         await handler(content)
-
-    def _within_rate(self) -> bool:
-        """Token bucket: ``VOICE_MAX_MESSAGES_PER_SECOND`` sustained, bursts of two seconds' worth.
-
-        The burst allowance absorbs frames that queued up while the server was busy
-        (a real-time client at 50 frames/s never comes near it).
-        """
-        rate = settings.VOICE_MAX_MESSAGES_PER_SECOND
-        now = time.monotonic()
-        self.tokens = min(2.0 * rate, self.tokens + (now - self.window_start) * rate)
-        self.window_start = now
-        self.tokens -= 1
-        return self.tokens >= 0
 
     async def on_ping(self, content: dict) -> None:
         await self.send_event("pong")
 
     async def on_start(self, content: dict) -> None:
-        if content.get("format", "pcm16") != "pcm16" or int(content.get("sample_rate") or 16000) != 16000:
-            await self.error("bad_format", "Send 16 kHz mono PCM16 audio.")
+        if content.get("format", "pcm16") != "pcm16" or content.get("sample_rate", 16000) not in (16000, None):
+            await self.reject("bad_format", "Send 16 kHz mono PCM16 audio.")
             return
         if self.asr_thread is None:
             self.asr_queue = queue.Queue(maxsize=500)
@@ -224,10 +216,10 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
 
     async def on_audio(self, data: bytes) -> None:
         if self.asr_queue is None:
-            await self.error("not_started", "Send a start message before audio.")
+            await self.reject("not_started", "Send a start message before audio.")
             return
         if len(data) % 2:
-            await self.error("bad_audio", "Audio frames must hold whole 16-bit samples.")
+            await self.reject("bad_audio", "Audio frames must hold whole 16-bit samples.")
             return
         try:
             self.asr_queue.put_nowait(data)
@@ -247,7 +239,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
     async def on_text(self, content: dict) -> None:
         text = content.get("text")
         if not isinstance(text, str) or not text.strip():
-            await self.error("bad_text", "A text turn needs non-empty text.")
+            await self.reject("bad_text", "A text turn needs non-empty text.")
             return
         await self.begin_turn(text.strip()[:2000], t0=time.monotonic(), asr_final_ms=0)
 
@@ -324,11 +316,15 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         loop = self.loop
 
         def produce():
+            room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
             try:
                 for piece in reply_stream(messages, stop=turn.stop):
                     if turn.stop.is_set():
                         break
+                    piece, room = piece[:room], room - len(piece)
                     loop.call_soon_threadsafe(tokens.put_nowait, ("token", piece))
+                    if room <= 0:
+                        break
                 loop.call_soon_threadsafe(tokens.put_nowait, ("done", None))
             except LLMUnavailable as exc:
                 loop.call_soon_threadsafe(tokens.put_nowait, ("error", str(exc)))
