@@ -109,16 +109,6 @@ def server(django_db_setup, django_db_blocker, llm, tmp_path_factory):
     assert "Traceback" not in text, text[-5000:]
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user("bob")
-
-
 def connect(server: Server, path: str, cookie: str, **kwargs):
     headers = {"Cookie": f"sessionid={cookie}", "Origin": f"http://localhost:{server.port}"}
     return websockets.connect(
@@ -205,13 +195,13 @@ async def abuse_case(server: Server, name: str, cookies: tuple[str, str], path: 
 
 
 @pytest.fixture
-def cookies(alice, bob):
-    return session_cookie(alice), session_cookie(bob)
+def cookies(user, other_user):
+    return session_cookie(user), session_cookie(other_user)
 
 
 @pytest.fixture
-def voice_path(alice):
-    return f"/ws/voicechat/{Conversation.objects.create(user=alice).pk}/"
+def voice_path(user):
+    return f"/ws/voicechat/{Conversation.objects.create(user=user).pk}/"
 
 
 START = json.dumps({"type": "start", "sample_rate": 16000, "format": "pcm16"})
@@ -330,7 +320,7 @@ def _gave_up_count(server: Server, path: str) -> int:
     return server.log.read_text().count(f"websocket {path}: client stopped reading")
 
 
-async def test_events_slow_reader_closed_4408(server, cookies, alice):
+async def test_events_slow_reader_closed_4408(server, cookies, user):
     from emotune.realtime import asend_to_user
 
     async def abuse():
@@ -340,7 +330,7 @@ async def test_events_slow_reader_closed_4408(server, cookies, alice):
 
             async def push():  # 20 MB of job events to a tab that never reads
                 for _ in range(5000):
-                    await asend_to_user(alice.pk, event)
+                    await asend_to_user(user.pk, event)
 
             pushing = asyncio.create_task(push())
             await server_gave_up(server, "/ws/events/", seen)
