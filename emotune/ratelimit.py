@@ -7,6 +7,7 @@ requests are spread. In the embedded mode the cache is in this one process.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -18,6 +19,9 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,13 +42,19 @@ def rate_limit_hit(scope: str, who: str | int, *, cost: int = 1) -> RateResult:
     now = int(time.time())
     bucket = now // window
     key = f"rl:{scope}:{who}:{bucket}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(key, cost)
-    except ValueError:  # expired between add and incr
-        cache.add(key, cost, timeout=window + 5)
-        count = cost
     retry_after = (bucket + 1) * window - now
+    try:
+        cache.add(key, 0, timeout=window + 5)
+        try:
+            count = cache.incr(key, cost)
+        except ValueError:  # expired between add and incr
+            cache.add(key, cost, timeout=window + 5)
+            count = cost
+    except RedisError:
+        # Redis is down or restarting: let the use through rather than fail the request or
+        # the voice turn that asked; the outage itself is reported by /readyz and the logs.
+        logger.warning("rate limit %s not counted for %s: Redis unavailable", scope, who, exc_info=True)
+        return RateResult(allowed=True, limit=limit, remaining=limit, retry_after=retry_after)
     return RateResult(allowed=count <= limit, limit=limit, remaining=max(limit - count, 0), retry_after=retry_after)
 
 

@@ -27,6 +27,15 @@ def test_counts_and_refuses_past_the_limit(settings):
     assert rate_limit_hit("upload", 8).allowed  # per user
 
 
+def test_uses_are_let_through_while_redis_is_down(settings, caplog):
+    """A Redis outage must not fail the request (or the voice turn) that asks."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens on port 1
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "tts": (1, 60)}
+    assert [rate_limit_hit("tts", 7).allowed for _ in range(3)] == [True, True, True]
+    assert "Redis unavailable" in caplog.text
+
+
 @pytest.mark.django_db
 def test_sign_in_attempts_are_limited(client, user, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": (3, 300)}
