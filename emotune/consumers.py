@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
 
 from emotune.realtime import user_group
 from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, FrameGuard
@@ -40,15 +41,15 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await self.close(code=close_code)
             return
         if text_data is None:
-            await self.reject("bad_type", "This socket takes JSON text frames only.")
+            await self.reject("bad_type", _("This socket takes JSON text frames only."))
             return
         try:
             content = json.loads(text_data)
         except ValueError:
-            await self.reject("bad_json", "Text frames must be JSON objects.")
+            await self.reject("bad_json", _("Text frames must be JSON objects."))
             return
         if not isinstance(content, dict) or content.get("type") != "ping":
-            await self.reject("bad_type", "The only message this socket takes is ping.")
+            await self.reject("bad_type", _("The only message this socket takes is ping."))
             return
         self.guard.good()
         await self.send_json({"type": "pong"})

@@ -28,6 +28,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,12 @@ class FrameGuard:
         """None when the frame may be handled, else (close code, error code, message)."""
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > self.max_bytes:
-            return CLOSE_TOO_LARGE, "too_large", f"Frames are limited to {self.max_bytes} bytes."
+            return CLOSE_TOO_LARGE, "too_large", _("Frames are limited to %(n)d bytes.") % {"n": self.max_bytes}
         now = time.monotonic()
         self.tokens = min(2.0 * self.rate, self.tokens + (now - self.last) * self.rate) - 1
         self.last = now
         if self.tokens < 0:
-            return CLOSE_RATE, "rate_limited", "Too many messages; the connection is closed."
+            return CLOSE_RATE, "rate_limited", _("Too many messages; the connection is closed.")
         return None
 
     def bad(self) -> bool:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from emotune import jobs
 from emotune.jobs import JobError
@@ -86,17 +87,17 @@ def melody_clean(upload) -> bytes:
 
     low, high = MELODY_SECONDS
     if upload.size > MELODY_MAX_BYTES:
-        raise ValidationError({"melody": f"The melody clip is larger than {MELODY_MAX_BYTES // 2**20} MB."})
+        raise ValidationError({"melody": _("The melody clip is larger than %(mb)d MB.") % {"mb": MELODY_MAX_BYTES // 2**20}})
     if not audio_name_ok(upload.name):
-        raise ValidationError({"melody": "The file name does not end in an audio extension (.wav, .mp3, .ogg…)."})
+        raise ValidationError({"melody": _("The file name does not end in an audio extension (.wav, .mp3, .ogg…).")})
     upload.seek(0)
     try:
         samples = audio_decode(upload.read(), rate=32000, max_seconds=high + 1)
     except AudioDecodeError:
-        raise ValidationError({"melody": "The melody clip could not be read as audio (WAV, MP3, FLAC, OGG…)."})
+        raise ValidationError({"melody": _("The melody clip could not be read as audio (WAV, MP3, FLAC, OGG…).")})
     seconds = len(samples) / 32000
     if not low <= seconds <= high:
-        raise ValidationError({"melody": f"The melody clip must last between {low:.0f} and {high:.0f} seconds."})
+        raise ValidationError({"melody": _("The melody clip must last between %(low).0f and %(high).0f seconds.") % {"low": low, "high": high}})
     return wav_bytes(samples, rate=32000)
 
 
@@ -220,7 +221,7 @@ def feedback_set(*, user, generation: MusicGeneration, stars: int | None = None,
     """Save the user's rating (one per generation) and nudge their preferences by NUDGE_RULE."""
     if stars is not None and not 1 <= int(stars) <= 5:
         raise ValidationError({"stars": "stars must be between 1 and 5."})
-    feedback, _ = Feedback.objects.update_or_create(
+    feedback, _created = Feedback.objects.update_or_create(
         generation=generation, user=user, defaults={"stars": stars, "liked": liked, "comment": comment[:1000]},
     )
     preferences_nudge(user=user, generation=generation, stars=stars, liked=liked)

@@ -25,6 +25,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from emotune.llm import LLMUnavailable
@@ -189,7 +190,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         try:
             content = json.loads(text_data)
         except ValueError:
-            await self.reject("bad_json", "Text frames must be JSON objects.")
+            await self.reject("bad_json", _("Text frames must be JSON objects."))
             return
         kind = content.get("type") if isinstance(content, dict) else None
         handler = {
@@ -197,7 +198,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             "stop": self.on_stop, "ping": self.on_ping,
         }.get(kind)
         if handler is None:
-            await self.reject("bad_type", f"Unknown message type: {str(kind)[:40]}")
+            await self.reject("bad_type", _("Unknown message type: %(type)s") % {"type": str(kind)[:40]})
             return
         await handler(content)
 
@@ -206,7 +207,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
 
     async def on_start(self, content: dict) -> None:
         if content.get("format", "pcm16") != "pcm16" or content.get("sample_rate", 16000) not in (16000, None):
-            await self.reject("bad_format", "Send 16 kHz mono PCM16 audio.")
+            await self.reject("bad_format", _("Send 16 kHz mono PCM16 audio."))
             return
         if self.asr_thread is None:
             self.asr_queue = queue.Queue(maxsize=500)
@@ -216,22 +217,22 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
 
     async def on_audio(self, data: bytes) -> None:
         if self.asr_queue is None:
-            await self.reject("not_started", "Send a start message before audio.")
+            await self.reject("not_started", _("Send a start message before audio."))
             return
         if len(data) % 2:
-            await self.reject("bad_audio", "Audio frames must hold whole 16-bit samples.")
+            await self.reject("bad_audio", _("Audio frames must hold whole 16-bit samples."))
             return
         try:
             self.asr_queue.put_nowait(data)
         except queue.Full:  # the recogniser fell behind by seconds: tell the client, drop the frame
-            await self.error("asr_overloaded", "Speech recognition is falling behind.")
+            await self.error("asr_overloaded", _("Speech recognition is falling behind."))
 
     async def on_stop(self, content: dict) -> None:
         if self.asr_queue is not None:
             try:
                 self.asr_queue.put_nowait(("stop", time.monotonic()))
             except queue.Full:
-                await self.error("asr_overloaded", "Speech recognition is falling behind.")
+                await self.error("asr_overloaded", _("Speech recognition is falling behind."))
 
     async def on_interrupt(self, content: dict) -> None:
         await self.interrupt_turn(reason="client")
@@ -239,7 +240,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
     async def on_text(self, content: dict) -> None:
         text = content.get("text")
         if not isinstance(text, str) or not text.strip():
-            await self.reject("bad_text", "A text turn needs non-empty text.")
+            await self.reject("bad_text", _("A text turn needs non-empty text."))
             return
         await self.begin_turn(text.strip()[:2000], t0=time.monotonic(), asr_final_ms=0)
 
@@ -253,7 +254,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             recognizer, detector = recognizer_create(), TurnDetector()
         except Exception as exc:
             logger.exception("ASR engine failed to load")
-            post(self.error("asr_unavailable", f"Speech recognition is unavailable: {exc}"))
+            post(self.error("asr_unavailable", _("Speech recognition is unavailable: %(error)s") % {"error": exc}))
             return
         heard = False
         while True:
@@ -348,7 +349,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
                 continue
             if kind == "error":
                 turn.error = value
-                await self.error("llm_unavailable", f"The companion cannot answer right now ({value}).")
+                await self.error("llm_unavailable", _("The companion cannot answer right now (%(error)s).") % {"error": value})
             for sentence in splitter.flush():
                 await self.speak(turn, sentence)
             break
@@ -369,7 +370,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
                 job_id = await sync_to_async(jobs.tts_enqueue, thread_sensitive=False)(**args)
             except Exception as exc:
                 logger.exception("tts enqueue failed")
-                await self.error("tts_unavailable", f"Speech output is unavailable: {type(exc).__name__}")
+                await self.error("tts_unavailable", _("Speech output is unavailable: %(error)s") % {"error": type(exc).__name__})
                 turn.sentences -= 1
                 return
             turn.job_ids.append(job_id)
@@ -452,7 +453,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             turn.error = turn.error or "speech synthesis was lost"
             turn.last_tts_at = time.monotonic()
             await self._relay(turn, {"seq": seq, "kind": "error",
-                                     "message": f"Speech for sentence {seq + 1} was lost (the speech worker stopped)."})
+                                     "message": _("Speech for sentence %(n)d was lost (the speech worker stopped).") % {"n": seq + 1}})
             await self._drain(turn)
 
     async def _relay(self, turn: Turn, message: dict) -> None:
@@ -465,7 +466,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         elif kind == "audio":
             expected = turn.chunk_index.get(seq, 0)
             if message["index"] != expected:
-                await self.error("audio_gap", f"Audio chunk {expected} of sentence {seq} was lost.")
+                await self.error("audio_gap", _("Audio chunk %(chunk)d of sentence %(n)d was lost.") % {"chunk": expected, "n": seq})
             turn.chunk_index[seq] = message["index"] + 1
             if not turn.audio_started:
                 turn.audio_started = True
@@ -473,9 +474,9 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             await self.send(bytes_data=message["data"])
         elif kind in ("end", "error"):
             if kind == "error":
-                await self.error("tts_failed", message.get("message", "Speech synthesis failed."))
+                await self.error("tts_failed", message.get("message") or _("Speech synthesis failed."))
             elif message.get("chunks", 0) != turn.chunk_index.get(seq, 0):
-                await self.error("audio_gap", f"Sentence {seq} arrived incomplete.")
+                await self.error("audio_gap", _("Sentence %(n)d arrived incomplete.") % {"n": seq})
             await self.send_event("tts.end", seq=seq)
             turn.next_seq += 1
             if turn.next_seq in turn.buffered:
