@@ -6,7 +6,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from emotune.realtime import user_group
-from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, FrameGuard
+from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, FrameGuard, language_activate
 
 # The page only ever sends small pings here.
 MAX_FRAME_BYTES = 4096
@@ -22,6 +22,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.guard = FrameGuard(max_bytes=MAX_FRAME_BYTES, per_second=MAX_MESSAGES_PER_SECOND)
+        language_activate(self.scope)
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()

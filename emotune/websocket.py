@@ -28,6 +28,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,24 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_SLOW_READER = 4408
 CLOSE_TOO_LARGE = 4413
 CLOSE_RATE = 4429
+
+
+def language_activate(scope: dict) -> None:
+    """Speak the socket's messages in the page's language: the language cookie, else Accept-Language.
+
+    Called from ``connect``; the activation lives in the consumer's context, which every later
+    handler, turn task and ``sync_to_async`` call of that socket inherits.
+    """
+    candidates = [scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")]
+    accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+    candidates += [code for code, _q in translation.trans_real.parse_accept_lang_header(accept) if code != "*"]
+    for code in filter(None, candidates):
+        try:
+            translation.activate(translation.get_supported_language_variant(code))
+            return
+        except LookupError:
+            continue
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 class FrameGuard:

@@ -50,12 +50,16 @@ def session_cookie(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-def ws_client(path: str, *, cookie: str | None = None, origin: str = "http://localhost") -> WebsocketCommunicator:
+def ws_client(path: str, *, cookie: str | None = None, origin: str = "http://localhost",
+              language: str | None = None) -> WebsocketCommunicator:
     from emotune.asgi import application
 
     headers = [(b"host", b"localhost"), (b"origin", origin.encode())]
-    if cookie:
-        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    cookies = [f"{settings.SESSION_COOKIE_NAME}={cookie}"] if cookie else []
+    if language:
+        cookies.append(f"{settings.LANGUAGE_COOKIE_NAME}={language}")
+    if cookies:
+        headers.append((b"cookie", "; ".join(cookies).encode()))
     return WebsocketCommunicator(application, path, headers=headers)
 
 

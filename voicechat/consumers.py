@@ -30,7 +30,7 @@ from redis.exceptions import RedisError
 
 from emotune.llm import LLMUnavailable
 from emotune.ratelimit import rate_limit_hit, rate_limit_message
-from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, FrameGuard
+from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, FrameGuard, language_activate
 from voicechat import jobs
 from voicechat.companion import SentenceSplitter, prompt_messages, reply_stream
 from voicechat.models import Message
@@ -106,6 +106,11 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
                 try:
                     return await receive()
                 except (OSError, RedisError) as exc:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        # The consumer is being stopped and the Redis client turned the
+                        # cancel into a connection error: stop, never retry for ever.
+                        raise asyncio.CancelledError from exc
                     logger.warning("channel layer unreachable (%s); retrying", type(exc).__name__)
                     await asyncio.sleep(0.5)
 
@@ -131,6 +136,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         self.asr_queue: queue.Queue | None = None
         self.asr_thread: threading.Thread | None = None
         self.guard = FrameGuard(max_bytes=settings.VOICE_MAX_FRAME_BYTES, per_second=settings.VOICE_MAX_MESSAGES_PER_SECOND)
+        language_activate(self.scope)
         self.closed = False
         self.local_tts: asyncio.Queue | None = None
         self.tasks: set[asyncio.Task] = set()

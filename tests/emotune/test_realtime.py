@@ -43,3 +43,17 @@ async def test_deactivated_user_socket_is_closed(make_user):
     await sync_to_async(user_deactivate)(user=user)
     output = await communicator.receive_output(timeout=5)
     assert output == {"type": "websocket.close", "code": 4403}
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("zh-hans", "文本帧必须是 JSON 对象。"),
+    (None, "Text frames must be JSON objects."),
+])
+async def test_socket_errors_speak_the_page_language(make_user, language, message):
+    user = await sync_to_async(make_user)("alice")
+    socket = ws_client("/ws/events/", cookie=await sync_to_async(session_cookie)(user), language=language)
+    assert (await socket.connect())[0]
+    await socket.send_to(text_data="{not json")
+    event = await socket.receive_json_from(timeout=5)
+    assert event["type"] == "error" and event["message"] == message
+    await socket.disconnect()
