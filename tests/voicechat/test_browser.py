@@ -7,6 +7,7 @@ and play the synthesised audio.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,10 @@ def test_speaking_into_the_page_shows_transcript_answer_and_plays(user, fake_llm
         assert debug["audioBytes"] > 22050
         assert debug["events"].index("asr.partial") < debug["events"].index("asr.final")
         browser.close()
+    # Closing the page mid-turn: the server saves the answer as its socket closes, a moment later.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not conversation.messages.filter(role="assistant").exclude(text="").exists():
+        time.sleep(0.2)
     messages = list(conversation.messages.values_list("role", "text"))
     assert messages[0][0] == "user" and messages[0][1].startswith("go forward")
     assert messages[1] == ("assistant", "Going forward is brave. Take small steps.")
