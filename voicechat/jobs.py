@@ -107,6 +107,7 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
     from voicechat.engines import tts_engine
     from voicechat.models import Speaker
 
+    job_start = time.monotonic()
     send = async_to_sync(get_channel_layer().send)
     base = {"type": "voice.tts", "turn": turn, "seq": seq}
     if turn_cancelled(turn):
@@ -118,11 +119,13 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
         speaker = Speaker.objects.filter(pk=speaker_id).first() if speaker_id else None
         engine = tts_engine()
         first = True
+        synth_start = time.monotonic()
         for samples in engine.stream(text, speaker):
             if first:
-                first_chunk_s = round(time.perf_counter() - started, 4)
+                first_chunk = time.monotonic()
+                marks = {"job_start": job_start, "synth_start": synth_start, "first_chunk": first_chunk}
                 send(channel, {**base, "kind": "start", "sample_rate": engine.sample_rate, "engine": engine.name,
-                               "first_chunk_s": first_chunk_s})
+                               "first_chunk_s": round(first_chunk - synth_start, 4), "marks": marks})
                 first = False
             pcm = float_to_pcm16(samples)
             for offset in range(0, len(pcm), CHUNK_BYTES):
