@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -25,17 +27,32 @@ def llm_configured() -> bool:
     return bool(settings.OPENAI_BASE_URL or settings.OPENAI_API_KEY)
 
 
-def llm_client(*, timeout: float | None = None):
+_clients: dict[tuple, object] = {}
+_clients_lock = threading.Lock()
+
+
+def llm_client():
+    """The process's client for the configured endpoint, made once and shared by all threads.
+
+    A new client per call cost every voice turn tens of milliseconds (building the
+    HTTP client and its TLS context) and a fresh connection (a TLS handshake to a
+    remote endpoint); this one keeps its connections alive between calls. Keyed by
+    process, so a forked child never shares a parent's sockets.
+    """
     if not llm_configured():
         raise LLMUnavailable("no LLM endpoint is configured (OPENAI_BASE_URL / OPENAI_API_KEY)")
-    from openai import OpenAI
+    key = (os.getpid(), settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY)
+    client = _clients.get(key)
+    if client is None:
+        from openai import OpenAI
 
-    return OpenAI(
-        api_key=settings.OPENAI_API_KEY or "not-needed",
-        base_url=settings.OPENAI_BASE_URL,
-        timeout=timeout or settings.LLM_TIMEOUT,
-        max_retries=0,
-    )
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = OpenAI(
+                    api_key=settings.OPENAI_API_KEY or "not-needed", base_url=settings.OPENAI_BASE_URL, max_retries=0
+                )
+    return client
 
 
 def _describe(exc: Exception) -> str:
@@ -52,13 +69,14 @@ def _describe(exc: Exception) -> str:
 
 def chat_json(messages: list[dict], *, model: str | None = None, timeout: float | None = None) -> dict:
     """One completion asked for a JSON object; returns the parsed object."""
-    client = llm_client(timeout=timeout)
+    client = llm_client()
     try:
         response = client.chat.completions.create(
             model=model or settings.LLM_MODEL,
             messages=messages,
             response_format={"type": "json_object"},
             temperature=0.7,
+            timeout=timeout or settings.LLM_TIMEOUT,
         )
     except Exception as exc:
         raise LLMUnavailable(_describe(exc)) from exc
@@ -75,14 +93,32 @@ def chat_json(messages: list[dict], *, model: str | None = None, timeout: float 
 
 
 def chat_stream(messages: list[dict], *, model: str | None = None, timeout: float | None = None) -> Iterator[str]:
-    """Stream the answer's text pieces as they arrive."""
-    client = llm_client(timeout=timeout)
+    """Stream the answer's text pieces as they arrive.
+
+    The server-sent events are read here rather than through the client's ``Stream``:
+    its sync version closes the response at ``[DONE]`` before the end of the body
+    has been read, which throws the connection away (the async one drains it). Read
+    to the end, the connection goes back to the client's pool for the next turn.
+    Leaving early (barge-in) closes the response.
+    """
+    client = llm_client()
     try:
-        stream = client.chat.completions.create(model=model or settings.LLM_MODEL, messages=messages, stream=True)
-        for chunk in stream:
-            if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                yield chunk.choices[0].delta.content
+        with client.chat.completions.with_streaming_response.create(
+            model=model or settings.LLM_MODEL, messages=messages, stream=True, timeout=timeout or settings.LLM_TIMEOUT
+        ) as response:
+            for line in response.iter_lines():
+                if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+                    continue
+                chunk = json.loads(line[5:])
+                if isinstance(chunk, dict) and chunk.get("error"):
+                    raise LLMUnavailable(f"the LLM endpoint reported an error: {str(chunk['error'])[:200]}")
+                choices = chunk.get("choices") if isinstance(chunk, dict) else None
+                delta = (choices[0].get("delta") or {}) if choices and isinstance(choices[0], dict) else {}
+                if delta.get("content"):
+                    yield delta["content"]
     except LLMUnavailable:
         raise
+    except ValueError as exc:
+        raise LLMUnavailable("the LLM stream was not valid JSON") from exc
     except Exception as exc:
         raise LLMUnavailable(_describe(exc)) from exc

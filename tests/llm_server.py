@@ -17,9 +17,17 @@ written (``time.monotonic()``), so a benchmark can tell the model's time from th
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # a client closed its kept-alive connection: normal, not worth a traceback
+        super().handle_error(request, client_address)
 
 
 class FakeLLM:
@@ -27,6 +35,7 @@ class FakeLLM:
         self.script: list[dict] = [{"content": "{}"}]
         self.requests: list[dict] = []
         self.streams: list[dict] = []
+        self.peers: list[tuple] = []  # the client's address per request: the same one means a kept-alive connection
         self._index = 0
         self._lock = threading.Lock()
         self.httpd: ThreadingHTTPServer | None = None
@@ -56,6 +65,7 @@ class FakeLLM:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 self.received_at = time.monotonic()
                 fake.requests.append(body)
+                fake.peers.append(self.client_address)
                 entry = fake.next_entry()
                 if "hang" in entry:
                     time.sleep(entry["hang"])
@@ -114,7 +124,7 @@ class FakeLLM:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                 self.wfile.flush()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         return self

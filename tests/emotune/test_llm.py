@@ -38,3 +38,33 @@ def test_unreachable_endpoint(settings):
     with pytest.raises(LLMUnavailable, match="unreachable"):
         list(chat_stream([{"role": "user", "content": "hi"}]))
     assert time.monotonic() - started < 5
+
+
+def test_one_client_keeps_its_connection_between_calls(fake_llm):
+    fake_llm.script = [{"tokens": ["Hi", " there."]}]
+    for _ in range(3):
+        assert list(chat_stream([{"role": "user", "content": "hi"}])) == ["Hi", " there."]
+    fake_llm.script = [{"content": '{"a": 1}'}]
+    assert chat_json([{"role": "user", "content": "hi"}]) == {"a": 1}
+    assert len(fake_llm.peers) == 4 and len(set(fake_llm.peers)) == 1
+
+
+def test_a_stream_left_early_does_not_spoil_the_next_call(fake_llm):
+    fake_llm.script = [{"tokens": [f"w{i} " for i in range(40)], "interval": 0.01}]
+    stream = chat_stream([{"role": "user", "content": "hi"}])
+    assert next(stream) == "w0 "
+    stream.close()  # barge-in: the consumer stops reading
+    assert list(chat_stream([{"role": "user", "content": "hi"}])) == [f"w{i} " for i in range(40)]
+
+
+def test_the_client_follows_the_configured_endpoint(fake_llm, settings):
+    from tests.llm_server import FakeLLM
+
+    other = FakeLLM().start()
+    try:
+        other.script = [{"tokens": ["from", " the", " other."]}]
+        settings.OPENAI_BASE_URL = other.base_url
+        assert list(chat_stream([{"role": "user", "content": "hi"}])) == ["from", " the", " other."]
+        assert not fake_llm.requests
+    finally:
+        other.stop()
