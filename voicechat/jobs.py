@@ -19,12 +19,11 @@ import logging
 import threading
 import time
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections
 
 from emotune.audio import float_to_pcm16
+from emotune.realtime import layer_call
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +107,9 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
     from voicechat.models import Speaker
 
     job_start = time.monotonic()
-    send = async_to_sync(get_channel_layer().send)
+    def send(channel: str, message: dict) -> None:
+        layer_call("send", channel, message)
+
     base = {"type": "voice.tts", "turn": turn, "seq": seq}
     if turn_cancelled(turn):
         return "cancelled"
