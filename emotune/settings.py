@@ -8,6 +8,7 @@ and RQ queues. README.md lists every variable.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -266,6 +267,9 @@ MUSICGEN_MODEL = env_str("MUSICGEN_MODEL", "facebook/musicgen-small")
 # Voice companion (voicechat): engines and websocket limits.
 VOICE_ASR = env_choice("VOICE_ASR", "pocketsphinx", {"pocketsphinx", "vosk"})
 VOSK_MODEL_DIR = env_path("VOSK_MODEL_DIR", DATA_DIR / "models" / "vosk")
+# Recogniser processes per server process (voicechat.asr_pool): decoding holds the GIL,
+# so it runs outside daphne. 0 keeps it in a thread of the server (one per connection).
+VOICE_ASR_PROCESSES = env_int("VOICE_ASR_PROCESSES", min(os.cpu_count() or 1, 4), minimum=0)
 # piper-tts is GPL-3.0: it lives in its own virtualenv and runs as a separate program.
 PIPER_PYTHON = env_path("PIPER_PYTHON", BASE_DIR / ".venv-piper" / "bin" / "python")
 VOICE_TTS = env_choice("VOICE_TTS", "piper", {"cosyvoice2", "piper", "espeak"})

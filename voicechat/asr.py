@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Protocol
 
 from django.conf import settings
@@ -104,10 +105,10 @@ class VoskRecognizer:
         return text
 
 
-def recognizer_create(backend: str | None = None) -> Recognizer:
+def recognizer_create(backend: str | None = None, *, vosk_model_dir: str | None = None) -> Recognizer:
     backend = backend or settings.VOICE_ASR
     if backend == "vosk":
-        return VoskRecognizer(str(settings.VOSK_MODEL_DIR))
+        return VoskRecognizer(vosk_model_dir or str(settings.VOSK_MODEL_DIR))
     return PocketSphinxRecognizer()
 
 
@@ -153,3 +154,55 @@ class TurnDetector:
                     self.in_speech = False
                     self.speech_ms = 0.0
         return started, ended
+
+
+class Listener:
+    """One connection's ears: VAD + recogniser over the audio it is fed, events out.
+
+    :meth:`feed` takes the items queued since the last call, each PCM16 bytes or
+    ``("stop", t)`` (push-to-talk released at monotonic time ``t``), and returns
+    events in order:
+
+    - ``("speech",)``: speech started (barge-in when the companion is talking);
+    - ``("partial", text)``;
+    - ``("final", text, speech_end, final_at)``: end of turn; monotonic times of
+      the VAD decision (or the stop) and of the transcript being ready.
+
+    It reads no Django settings, so a recogniser process (voicechat.asr_pool)
+    builds it from plain values.
+    """
+
+    def __init__(self, *, backend: str, vosk_model_dir: str, end_silence_ms: int, recognizer: Recognizer | None = None):
+        self.recognizer = recognizer or recognizer_create(backend, vosk_model_dir=vosk_model_dir)
+        self.detector = TurnDetector(end_silence_ms=end_silence_ms)
+        self.heard = False
+
+    def feed(self, items: list) -> list[tuple]:
+        events: list[tuple] = []
+        for item in items:
+            if isinstance(item, tuple):  # ("stop", t): push-to-talk release
+                if self.heard:
+                    events.append(("final", self.recognizer.finish(), item[1], time.monotonic()))
+                self.detector.reset()
+                self.heard = False
+                continue
+            started, ended = self.detector.accept(item)
+            if started:
+                events.append(("speech",))
+            partial = self.recognizer.accept(item)
+            self.heard = self.heard or bool(partial) or self.detector.in_speech
+            if partial:
+                events.append(("partial", partial))
+            if ended and self.heard:
+                speech_end = time.monotonic()
+                events.append(("final", self.recognizer.finish(), speech_end, time.monotonic()))
+                self.heard = False
+        return events
+
+    def release(self) -> Recognizer:
+        """End this listener; returns its recogniser, reset, for another connection."""
+        self.recognizer.finish()
+        return self.recognizer
+
+    def close(self) -> None:
+        pass

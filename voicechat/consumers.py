@@ -5,9 +5,12 @@ Protocol (DESIGN.md "Voice chat over a websocket"): JSON text frames
 ``asr.partial``/``asr.final``, ``llm.token``/``llm.done``, ``tts.start``/binary
 audio/``tts.end``, ``turn.metrics``, ``turn.interrupted`` and ``error`` out.
 
-Blocking work never runs on the event loop: ASR + VAD run in a thread per
-connection, the LLM stream in a thread per turn, synthesis in ``gpu`` jobs
-(voicechat.jobs) whose audio comes back to this connection's channel.
+Blocking work never runs on the event loop: ASR + VAD run in a recogniser
+process (voicechat.asr_pool), fed by a thread per connection, the LLM stream in
+a thread per turn, synthesis in ``gpu`` jobs (voicechat.jobs) whose audio comes
+back to this connection's channel. Nothing on the way from the end of speech to
+the first audio byte waits for a database write; each stage's time is stamped
+(``Turn.mark``) and stored with the answer.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class Turn:
     audio_started: bool = False
     tts_refused: bool = False  # over the user's TTS limit: the rest of the turn is text only
     last_tts_at: float = field(default_factory=time.monotonic)  # last sentence sent or message received
+    user_saved: asyncio.Task | None = None  # the user's message being written
     marks: dict[str, float] = field(default_factory=dict)  # stage → monotonic time it was first reached
 
     def mark(self, stage: str, at: float | None = None) -> None:
@@ -258,37 +262,54 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
     # --- ASR thread -------------------------------------------------------------------
 
     def _asr_loop(self) -> None:
-        from voicechat.asr import TurnDetector, recognizer_create
+        """Feed the queued audio to this connection's listener (in a recogniser process,
+        voicechat.asr_pool) and post its events to the event loop."""
+        from voicechat.asr_pool import RecognizerLost, listener_open
 
-        post = lambda coro: asyncio.run_coroutine_threadsafe(coro, self.loop)  # noqa: E731
+        def post(coro) -> None:
+            try:
+                asyncio.run_coroutine_threadsafe(coro, self.loop)
+            except RuntimeError:  # the server's loop has ended
+                coro.close()
+
+        listener = None
         try:
-            recognizer, detector = recognizer_create(), TurnDetector()
+            listener = listener_open()
+            while True:
+                items = [self.asr_queue.get()]
+                while items[-1] is not None:  # all that is queued goes in one request
+                    try:
+                        items.append(self.asr_queue.get_nowait())
+                    except queue.Empty:
+                        break
+                if items[-1] is None:  # the connection has closed
+                    return
+                try:
+                    events = listener.feed(items)
+                except RecognizerLost as exc:
+                    # A recogniser process that died costs this utterance, not the session.
+                    logger.warning("speech recogniser lost (%s); starting another", exc)
+                    listener = None
+                    listener, events = listener_open(), []
+                for event in events:
+                    self._asr_event(event, post)
         except Exception as exc:
-            logger.exception("ASR engine failed to load")
+            logger.exception("speech recognition failed")
             post(self.error("asr_unavailable", _("Speech recognition is unavailable: %(error)s") % {"error": exc}))
-            return
-        heard = False
-        while True:
-            item = self.asr_queue.get()
-            if item is None:
-                return
-            if isinstance(item, tuple):  # ("stop", t): push-to-talk release
-                if heard:
-                    post(self.finish_utterance(recognizer.finish(), item[1], time.monotonic()))
-                detector.reset()
-                heard = False
-                continue
-            started, ended = detector.accept(item)
-            if started and self.turn is not None and not self.turn.finished:
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _asr_event(self, event: tuple, post) -> None:
+        kind = event[0]
+        if kind == "speech":
+            if self.turn is not None and not self.turn.finished:
                 post(self.interrupt_turn(reason="speech"))
-            partial = recognizer.accept(item)
-            heard = heard or bool(partial) or detector.in_speech
-            if partial:
-                post(self.send_event("asr.partial", text=partial))
-            if ended and heard:
-                speech_end = time.monotonic()
-                post(self.finish_utterance(recognizer.finish(), speech_end, time.monotonic()))
-                heard = False
+        elif kind == "partial":
+            post(self.send_event("asr.partial", text=event[1]))
+        elif kind == "final":
+            _, text, speech_end, final_at = event
+            post(self.finish_utterance(text, speech_end, final_at))
 
     async def finish_utterance(self, text: str, speech_end: float, final_at: float) -> None:
         await self.send_event("asr.final", text=text)
@@ -306,17 +327,20 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         turn = self.turn = Turn(id=uuid.uuid4().hex, t0=t0, asr_final_ms=asr_final_ms)
         turn.mark("turn")
 
-        def save_user():
+        def context():
             history = message_window(conversation=self.conversation, limit=settings.VOICE_HISTORY_MESSAGES)
-            message_add(conversation=self.conversation, role=Message.Role.USER, text=text,
-                        telemetry={"asr_final_ms": asr_final_ms, "turn": turn.id})
-            speaker_id = self.user_speaker_id()
-            return history, speaker_id
+            return history, self.user_speaker_id()
 
-        history, self.speaker_id = await database_sync_to_async(save_user)()
+        history, self.speaker_id = await database_sync_to_async(context)()
         turn.mark("context")
-        await self.send_event("turn.start", turn=turn.id, text=text)
         self.spawn(self.run_llm(turn, prompt_messages(history=history, user_text=text)))
+        # The user's words are saved while the LLM starts: no write on the way to the first
+        # audio. save_answer waits for this, so the messages keep their order.
+        turn.user_saved = self.spawn(database_sync_to_async(message_add)(
+            conversation=self.conversation, role=Message.Role.USER, text=text,
+            telemetry={"asr_final_ms": asr_final_ms, "turn": turn.id},
+        ))
+        await self.send_event("turn.start", turn=turn.id, text=text)
         if settings.JOBS_BACKEND == "rq":
             self.spawn(self.watch_tts(turn))
 
@@ -374,43 +398,45 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         await self.maybe_finish(turn)
 
     async def speak(self, turn: Turn, sentence: str) -> None:
+        """Send one sentence to synthesis, once it counts within the user's TTS limit (shared by all
+        server processes); past the limit the answer goes on as text and the client is told once."""
         if turn.first_sentence_ms is None:
             turn.mark("first_sentence")
-        if not await self.tts_allowed(turn):
-            return
-        if turn.first_sentence_ms is None:
-            turn.mark("tts_admitted")
             turn.first_sentence_ms = _ms(turn.marks["first_sentence"] - turn.t0) - turn.asr_final_ms
+        if turn.tts_refused:
+            return
         seq, turn.sentences = turn.sentences, turn.sentences + 1
         args = dict(channel=self.channel_name, turn=turn.id, seq=seq, text=sentence, speaker_id=self.speaker_id)
+        try:
+            # One trip off the event loop for both Redis calls, the limit and the queue.
+            limit, job_id = await sync_to_async(self._tts_request, thread_sensitive=False)(turn, args)
+        except Exception as exc:
+            logger.exception("tts enqueue failed")
+            await self.error("tts_unavailable", _("Speech output is unavailable: %(error)s") % {"error": type(exc).__name__})
+            turn.sentences -= 1
+            return
+        if not limit.allowed:
+            turn.sentences -= 1
+            turn.tts_refused = True
+            await self.error("tts_rate_limited", rate_limit_message("tts", limit))
+            return
+        turn.mark("tts_queued")
         if settings.JOBS_BACKEND == "rq":
-            try:
-                job_id = await sync_to_async(jobs.tts_enqueue, thread_sensitive=False)(**args)
-            except Exception as exc:
-                logger.exception("tts enqueue failed")
-                await self.error("tts_unavailable", _("Speech output is unavailable: %(error)s") % {"error": type(exc).__name__})
-                turn.sentences -= 1
-                return
             turn.job_ids.append(job_id)
             turn.last_tts_at = time.monotonic()
-            turn.mark("tts_queued")
         else:
             if self.local_tts is None:
                 self.local_tts = asyncio.Queue()
                 self.spawn(self._local_tts_loop())
             self.local_tts.put_nowait(args)
-            turn.mark("tts_queued")
 
-    async def tts_allowed(self, turn: Turn) -> bool:
-        """Count one sentence against the user's TTS limit (shared by all server processes);
-        past it the answer goes on as text and the client is told once per turn."""
-        if turn.tts_refused:
-            return False
-        result = await sync_to_async(rate_limit_hit, thread_sensitive=False)("tts", self.user.pk)
-        if not result.allowed:
-            turn.tts_refused = True
-            await self.error("tts_rate_limited", rate_limit_message("tts", result))
-        return result.allowed
+    def _tts_request(self, turn: Turn, args: dict):
+        """(the rate-limit result, the job id or None); the job is queued only when the limit allows."""
+        result = rate_limit_hit("tts", self.user.pk)
+        turn.mark("tts_admitted")
+        if not result.allowed or settings.JOBS_BACKEND != "rq":
+            return result, None
+        return result, jobs.tts_enqueue(**args)
 
     async def _local_tts_loop(self) -> None:
         """Embedded mode: this process is the ``gpu`` worker, one sentence at a time."""
@@ -530,6 +556,8 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
     async def save_answer(self, turn: Turn) -> None:
         from voicechat.services import message_add, message_update
 
+        if turn.user_saved is not None:
+            await asyncio.wait([turn.user_saved])  # its failure is logged by spawn; the answer is saved anyway
         if turn.message_id is not None:
             await database_sync_to_async(message_update)(
                 message_id=turn.message_id, interrupted=turn.interrupted, text=turn.text, telemetry=self.telemetry(turn)

@@ -232,3 +232,30 @@ async def test_speech_while_speaking_barges_in(voice_settings, conversation, use
     message = await database_sync_to_async(lambda: conversation.messages.get(role="assistant"))()
     assert message.interrupted and message.text.startswith("Here is a long answer.")
     await client.disconnect()
+
+
+async def test_a_recogniser_process_that_dies_costs_the_utterance_not_the_session(voice_settings, conversation, user, fake_llm):
+    from pathlib import Path
+
+    from voicechat import asr_pool
+
+    voice_settings.VOICE_END_SILENCE_MS = 500
+    fake_llm.script = [{"tokens": ["I", " hear", " you."], "interval": 0.01}]
+    speech = Path("/usr/share/pocketsphinx/test/data/goforward.raw").read_bytes() + bytes(32000)
+    client, _, _ = await connect(conversation, user)
+    await client.send_to(text_data='{"type": "start", "sample_rate": 16000, "format": "pcm16"}')
+    await events_until(client, "listening")
+    for offset in range(0, 32000, 3200):  # the first words of an utterance...
+        await client.send_to(bytes_data=speech[offset : offset + 3200])
+    await asyncio.sleep(1.0)
+    for process in asr_pool._pool.processes:  # ...then the recogniser dies
+        process.proc.kill()
+    for offset in range(0, len(speech), 3200):  # the next utterance is heard by a new recogniser
+        await client.send_to(bytes_data=speech[offset : offset + 3200])
+        await asyncio.sleep(0.02)
+    events, _ = await events_until(client, "turn.metrics", timeout=30)
+    finals = [e["text"] for e in events if e["type"] == "asr.final"]
+    assert finals and finals[-1].startswith("go forward")
+    assert "asr_unavailable" not in [e.get("code") for e in events]
+    assert await database_sync_to_async(lambda: conversation.messages.filter(role="user").count())() >= 1
+    await client.disconnect()

@@ -80,3 +80,10 @@ def test_spoken_turn_through_daphne_redis_and_gpu_worker(user, fake_llm, daphne_
     assert messages[1].text == "Going forward sounds good. Take it slowly."
     assert messages[1].telemetry["tts_first_audio_ms"] == metrics["tts_first_audio_ms"]
     assert messages[1].telemetry["tts_first_compute_ms"] is not None
+    # Every stage on the way to the first audio byte is time stamped, in pipeline order
+    # (the worker's stamps included: one monotonic clock per machine).
+    stages = messages[1].telemetry["stages_ms"]
+    order = ["turn", "context", "llm_request", "llm_first_token", "first_sentence", "tts_admitted", "tts_queued",
+             "job_start", "synth_start", "first_chunk", "audio_in", "audio_out"]
+    assert [stages[name] for name in order] == sorted(stages[name] for name in order), stages
+    assert stages["audio_out"] == metrics["asr_final_ms"] + metrics["tts_first_audio_ms"]

@@ -1,0 +1,102 @@
+"""Recognisers in processes of their own (voicechat.asr_pool): real pocketsphinx on
+Debian's recorded speech, sessions spread over the processes, and a process that
+dies or refuses a session."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.voicechat.test_engines import wer
+from voicechat.asr_pool import RecognizerLost, RecognizerPool, listener_config
+
+GOFORWARD = Path("/usr/share/pocketsphinx/test/data/goforward.raw")  # "go forward ten meters"
+FRAME = 640  # 20 ms of 16 kHz PCM16
+
+
+@pytest.fixture
+def config(settings):
+    settings.VOICE_ASR = "pocketsphinx"
+    settings.VOICE_END_SILENCE_MS = 500
+    return listener_config()
+
+
+@pytest.fixture
+def pool():
+    pool = RecognizerPool(2)
+    yield pool
+    pool.close()
+
+
+def speak(listener, pcm: bytes, *, batch: int = 1) -> list[tuple]:
+    """Feed ``pcm`` in 20 ms frames, ``batch`` frames per request; returns the events."""
+    frames = [pcm[i : i + FRAME] for i in range(0, len(pcm), FRAME)]
+    events = []
+    for i in range(0, len(frames), batch):
+        events += listener.feed(frames[i : i + batch])
+    return events
+
+
+def test_a_listener_in_another_process_hears_real_speech(pool, config):
+    listener = pool.listener_open(config)
+    assert listener.process.proc.pid != os.getpid() and listener.process.proc.poll() is None
+    before = time.monotonic()
+    events = speak(listener, GOFORWARD.read_bytes() + bytes(32000))
+    kinds = [e[0] for e in events]
+    assert kinds.count("final") == 1 and "speech" in kinds
+    assert "partial" in kinds and kinds.index("partial") < kinds.index("final")
+    _, text, speech_end, final_at = events[kinds.index("final")]
+    assert wer("go forward ten meters", text) < 0.3
+    # Times on this machine's one monotonic clock: the turn ends in the recogniser, then its text is ready.
+    assert before < speech_end <= final_at <= time.monotonic()
+    listener.close()
+
+
+def test_batched_frames_give_the_same_transcript(pool, config):
+    one = pool.listener_open(config)
+    batched = pool.listener_open(config)
+    pcm = GOFORWARD.read_bytes() + bytes(32000)
+    finals = [[e[1] for e in speak(listener, pcm, batch=b) if e[0] == "final"] for listener, b in ((one, 1), (batched, 7))]
+    assert finals[0] == finals[1] and len(finals[0]) == 1
+
+
+def test_push_to_talk_stop_ends_the_utterance(pool, config):
+    listener = pool.listener_open(config)
+    events = speak(listener, GOFORWARD.read_bytes()[:64000])  # 2 s, no trailing silence: the VAD does not end it
+    assert "final" not in [e[0] for e in events]
+    released = time.monotonic()
+    (final,) = [e for e in listener.feed([("stop", released)]) if e[0] == "final"]
+    assert final[1].startswith("go forward") and final[2] == released
+
+
+def test_sessions_spread_over_processes_and_are_reused(pool, config):
+    a, b = pool.listener_open(config), pool.listener_open(config)
+    assert a.process is not b.process and len(pool.processes) == 2
+    a.close()
+    c = pool.listener_open(config)  # the idle process takes it; no third process
+    assert c.process is a.process and len(pool.processes) == 2
+    assert [e[1] for e in speak(c, GOFORWARD.read_bytes() + bytes(32000)) if e[0] == "final"][0].startswith("go forward")
+
+
+def test_a_dead_process_fails_its_session_and_is_replaced(pool, config):
+    listener = pool.listener_open(config)
+    listener.process.proc.kill()
+    listener.process.proc.wait()
+    with pytest.raises(RecognizerLost):
+        listener.feed([bytes(FRAME)])
+    listener.close()  # closing a lost session is quiet
+    fresh = pool.listener_open(config)
+    assert fresh.process is not listener.process and fresh.process.proc.poll() is None
+    assert any(e[0] == "final" for e in speak(fresh, GOFORWARD.read_bytes() + bytes(32000)))
+
+
+def test_a_session_the_process_cannot_open_leaves_it_serving(pool, config, tmp_path):
+    # The Vosk path with a model directory that holds no model (none is obtainable here).
+    with pytest.raises(RecognizerLost, match="Exception|Error"):
+        pool.listener_open({**config, "backend": "vosk", "vosk_model_dir": str(tmp_path)})
+    listener = pool.listener_open(config)
+    assert len(pool.processes) == 1 and pool.processes[0].sessions == 1
+    assert any(e[0] == "final" for e in speak(listener, GOFORWARD.read_bytes() + bytes(32000)))
