@@ -58,12 +58,19 @@ def llm_client():
 def _describe(exc: Exception) -> str:
     import openai
 
-    if isinstance(exc, openai.APITimeoutError):
+    try:  # the HTTP library under the openai client: its errors reach us while a stream is read
+        import httpx2 as httpx
+    except ImportError:
+        import httpx
+
+    if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
         return "the LLM endpoint timed out"
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, (openai.APIConnectionError, httpx.ConnectError)):
         return "the LLM endpoint is unreachable"
     if isinstance(exc, openai.APIStatusError):
         return f"the LLM endpoint answered HTTP {exc.status_code}"
+    if isinstance(exc, httpx.TransportError):
+        return "the LLM stream broke off"
     return f"LLM error: {type(exc).__name__}"
 
 

@@ -68,3 +68,9 @@ def test_the_client_follows_the_configured_endpoint(fake_llm, settings):
         assert not fake_llm.requests
     finally:
         other.stop()
+
+
+def test_a_stream_that_stalls_times_out_with_a_clear_reason(fake_llm):
+    fake_llm.script = [{"tokens": ["Hello", " again."], "interval": 4}]  # LLM_TIMEOUT is 2 s here
+    with pytest.raises(LLMUnavailable, match="timed out"):
+        list(chat_stream([{"role": "user", "content": "hi"}]))

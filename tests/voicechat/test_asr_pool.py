@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests.voicechat.test_engines import wer
-from voicechat.asr_pool import RecognizerLost, RecognizerPool, listener_config
 
 GOFORWARD = Path("/usr/share/pocketsphinx/test/data/goforward.raw")  # "go forward ten meters"
 FRAME = 640  # 20 ms of 16 kHz PCM16
@@ -19,6 +18,8 @@ FRAME = 640  # 20 ms of 16 kHz PCM16
 
 @pytest.fixture
 def config(settings):
+    from voicechat.asr_pool import listener_config
+
     settings.VOICE_ASR = "pocketsphinx"
     settings.VOICE_END_SILENCE_MS = 500
     return listener_config()
@@ -26,6 +27,8 @@ def config(settings):
 
 @pytest.fixture
 def pool():
+    from voicechat.asr_pool import RecognizerPool
+
     pool = RecognizerPool(2)
     yield pool
     pool.close()
@@ -82,6 +85,8 @@ def test_sessions_spread_over_processes_and_are_reused(pool, config):
 
 
 def test_a_dead_process_fails_its_session_and_is_replaced(pool, config):
+    from voicechat.asr_pool import RecognizerLost
+
     listener = pool.listener_open(config)
     listener.process.proc.kill()
     listener.process.proc.wait()
@@ -94,6 +99,8 @@ def test_a_dead_process_fails_its_session_and_is_replaced(pool, config):
 
 
 def test_a_session_the_process_cannot_open_leaves_it_serving(pool, config, tmp_path):
+    from voicechat.asr_pool import RecognizerLost
+
     # The Vosk path with a model directory that holds no model (none is obtainable here).
     with pytest.raises(RecognizerLost, match="Exception|Error"):
         pool.listener_open({**config, "backend": "vosk", "vosk_model_dir": str(tmp_path)})
