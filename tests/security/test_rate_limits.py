@@ -69,6 +69,19 @@ def test_uploads_past_the_limit_get_429_and_store_nothing(endpoint, alice_client
 
 
 @pytest.mark.django_db
+def test_sign_in_past_the_limit_gets_429_even_with_the_right_password(client, user, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": (2, 300)}
+    wrong = [client.post("/accounts/login/", {"username": "alice", "password": "wrong"}) for _ in range(2)]
+    assert [page.status_code for page in wrong] == [200, 200]
+    assert all("Please enter a correct username" in page.content.decode() for page in wrong)
+    refused = client.post("/accounts/login/", {"username": "alice", "password": "tune-in-Pa55word"})
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 300
+    assert "Too many sign-in attempts" in refused.content.decode()
+    assert not refused.wsgi_request.user.is_authenticated
+    assert client.get("/").status_code == 302  # still signed out
+
+
+@pytest.mark.django_db
 def test_generations_past_the_limit_get_429_and_store_nothing(alice_client, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "generation": (2, 3600)}
     assert alice_client.post("/music/", {**STUDIO, "duration": "500"}).status_code == 400  # does not count
@@ -172,9 +185,11 @@ def test_limit_is_exact_across_two_server_processes(scope, user, two_servers):
         if scope == "login":  # wrong passwords: refused attempts say so on the sign-in page
             page = session.post(f"{base}/accounts/login/", data={"username": "alice", "password": "wrong"},
                                 headers=headers, allow_redirects=False, timeout=30)
-            assert page.status_code == 200 and "Please enter a correct username" in page.text or \
-                "Too many sign-in attempts" in page.text
-            return 429 if "Too many sign-in attempts" in page.text else 302
+            if page.status_code == 429:
+                assert "Too many sign-in attempts" in page.text and int(page.headers["Retry-After"]) > 0
+                return 429
+            assert page.status_code == 200 and "Please enter a correct username" in page.text
+            return 302  # counted and answered: a wrong password
         return session.post(f"{base}/music/", data=STUDIO, headers=headers, allow_redirects=False,
                             timeout=30).status_code
 
