@@ -100,3 +100,37 @@ def test_speakers_page_screenshot(user, daphne_server, tmp_path, monkeypatch):
         browser.close()
     speaker = Speaker.objects.get(user=user)
     assert speaker.transcript.startswith("go forward")  # filled in by ASR
+
+
+def test_recording_a_voice_in_the_page_makes_a_speaker(user, daphne_server, gpu_worker, tmp_path, monkeypatch):
+    """The Record button captures the (fake) microphone with MediaRecorder and the form accepts the clip."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # undone after the test: check --deploy refuses it
+    cookie = session_cookie(user)
+    wav = fake_mic_wav(tmp_path / "speech.wav")
+    base = f"http://127.0.0.1:{daphne_server}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={wav}"]
+        )
+        context = browser.new_context(viewport={"width": 1200, "height": 800})
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+        page = context.new_page()
+        page.goto(f"{base}/voice/speakers/")
+        idle_label = page.inner_text("#record")
+        page.click("#record")
+        page.wait_for_selector('#record[aria-pressed="true"]')
+        assert page.inner_text("#record") != idle_label  # now says Stop
+        page.wait_for_timeout(5000)  # 1 s of silence, "go forward ten meters", silence
+        page.click("#record")
+        page.wait_for_function("document.getElementById('id_reference').files.length === 1", timeout=10000)
+        assert page.inner_text("#record") == idle_label and "Recorded" in page.inner_text("#record-state")
+        page.fill("#id_name", "Recorded voice")
+        page.check("#id_consent")
+        page.click("#speaker-new button[type=submit]")
+        page.wait_for_selector(".speakers-list .pill.succeeded", timeout=30000)
+        browser.close()
+    speaker = Speaker.objects.get(user=user)
+    assert speaker.name == "Recorded voice" and 4.0 <= speaker.reference_seconds <= 6.5
+    assert "forward" in speaker.transcript  # the recording held the speech
