@@ -199,7 +199,8 @@ def test_generation_with_melody_clip_runs_on_the_worker(user, tiny_melody):
     wave = 0.4 * np.sin(2 * np.pi * 440 * t)
     buffer = io.BytesIO()
     sf.write(buffer, np.stack([wave, wave], axis=1), 44100, format="WAV")
-    row = generation_create(user=user, description="calm", melody_file=SimpleUploadedFile("tune.wav", buffer.getvalue()),
+    clip = SimpleUploadedFile("tune.wav", buffer.getvalue())
+    row = generation_create(user=user, description="calm", melody_file=clip,
                             params={"engine": "musicgen", "model": str(tiny_melody), "duration": 5, "seed": 2})
     stored = sf.info(row.melody.path)
     assert (stored.samplerate, stored.channels) == (32000, 1)
