@@ -12,7 +12,8 @@ second, time to the first decoding step (the first progress event), peak GPU mem
 Each GPU line also says which KV cache the decoder really received and how many graphs
 torch.compile built: in transformers 5.24 MusicGen ignores ``cache_implementation="static"``.
 CPU, besides: melody chroma extraction, and whether a request keeps its audio when batched
-with others (plain ``generate()`` against :class:`RowSampler`, per-request generators).
+with others (plain ``generate()`` sampling against ``music.musicgen.RowSampler``, which the
+production path uses: a generator per request).
 Results print as JSON lines and go to bench/out/music.jsonl.
 """
 
@@ -97,41 +98,7 @@ def bench_chroma() -> None:
           "wall_s": round(time.perf_counter() - started, 3)})
 
 
-class RowSampler:
-    """Samples each request of a batch with its own generator (the batching design in BENCHMARKS.md).
-
-    Put in generate()'s ``logits_processor`` with ``do_sample=False`` and the usual
-    ``guidance_scale``: it sees the conditional rows then the unconditional ones (before
-    transformers applies guidance), applies guidance, temperature and top-k itself, draws one
-    code per (request, codebook) from that request's generator and returns scores peaked on
-    it in both halves, so guidance and greedy choice keep it. A request's codes then do not
-    depend on what it is batched with (``generate()``'s own sampling draws the whole batch
-    from one global generator).
-    """
-
-    def __init__(self, seeds: list[int], *, codebooks: int, guidance: float, top_k: int, temperature: float = 1.0,
-                 device: str = "cpu"):
-        import torch
-
-        self.generators = [torch.Generator(device=device).manual_seed(s) for s in seeds]
-        self.codebooks, self.guidance, self.top_k, self.temperature = codebooks, guidance, top_k, temperature
-
-    def __call__(self, input_ids, scores):
-        import torch
-
-        half = scores.shape[0] // 2
-        guided = scores[half:] + self.guidance * (scores[:half] - scores[half:])
-        guided = guided.float() / self.temperature
-        if self.top_k and self.top_k < guided.shape[-1]:
-            kth = torch.topk(guided, self.top_k, dim=-1).values[..., -1:]
-            guided = guided.masked_fill(guided < kth, float("-inf"))
-        probs = guided.softmax(-1)
-        k = self.codebooks
-        chosen = torch.cat([torch.multinomial(probs[i * k:(i + 1) * k], 1, generator=g)
-                            for i, g in enumerate(self.generators)]).squeeze(1)
-        peaked = torch.full_like(scores, -1e4)
-        peaked[torch.arange(scores.shape[0], device=scores.device), chosen.repeat(2)] = 0
-        return peaked
+SAMPLING = {"top_k": 250, "top_p": 0.0, "temperature": 1.0, "cfg_coef": 3.0}  # the model cards' defaults
 
 
 def bench_batch_equivalence(seconds: float) -> None:
@@ -140,7 +107,7 @@ def bench_batch_equivalence(seconds: float) -> None:
     from transformers import LogitsProcessorList
 
     from emotune.engines import engines_clear
-    from music.musicgen import musicgen_get
+    from music.musicgen import RowSampler, musicgen_get
     from tests.music.tiny_musicgen import tiny_musicgen_build
 
     prompts, seeds = ["calm piano", "gentle lo-fi beat with guitar", "soft warm pads 70 BPM"], [7, 8, 9]
@@ -154,8 +121,7 @@ def bench_batch_equivalence(seconds: float) -> None:
             options = {"max_new_tokens": tokens, "guidance_scale": 3.0}
             if row_sampler:
                 options["do_sample"] = False
-                options["logits_processor"] = LogitsProcessorList(
-                    [RowSampler(seed_list, codebooks=4, guidance=3.0, top_k=250)])
+                options["logits_processor"] = LogitsProcessorList([RowSampler(seed_list, params=SAMPLING, codebooks=4)])
             else:
                 torch.manual_seed(seed_list[0])
                 options.update(do_sample=True, top_k=250)
@@ -238,7 +204,9 @@ def gpu_run(model, *, batch: int, seconds: float, dtype, static: bool, compile_:
         kwargs["cache_implementation"] = "static"
 
     def processors():  # a fresh list per call: MusicGen's generate() appends its guidance processor to it
-        extra = [RowSampler(list(range(batch)), codebooks=4, guidance=3.0, top_k=250, device="cuda")]
+        from music.musicgen import RowSampler
+
+        extra = [RowSampler(list(range(batch)), params=SAMPLING, codebooks=4, device="cuda")]
         return LogitsProcessorList([First(), *(extra if row_sampler else [])])
 
     torch._dynamo.utils.counters.clear()
@@ -269,10 +237,11 @@ def bench_gpu(seconds: float, archs: list[str]) -> None:
     variants = [
         ("plain fp32 generate()", 1, torch.float32, False, False),
         ("fp16", 1, torch.float16, False, False),
+        ("fp16, RowSampler (as production samples)", 1, torch.float16, False, False, True),
         ("fp16 + static cache + torch.compile", 1, torch.float16, True, True),
         ("fp16 batch 8 (8 users' requests)", 8, torch.float16, False, False),
         ("fp16 batch 8 + static cache + torch.compile", 8, torch.float16, True, True),
-        ("fp16 batch 8, per-request seeds (RowSampler)", 8, torch.float16, False, False, True),
+        ("fp16 batch 8, per-request seeds (RowSampler, as production samples)", 8, torch.float16, False, False, True),
     ]
     for arch in archs:
         for label, batch, dtype, static, compile_, *row_sampler in variants:

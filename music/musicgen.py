@@ -175,8 +175,61 @@ class _StepCounter:
         return scores
 
 
-def _generate(mg: LoadedMusicGen, prompt: str, params: dict, seconds: float, *, audio_prompt=None,
-              melody=None, on_step: Callable[[], None]) -> np.ndarray:
+def guidance_of(params: dict) -> float | None:
+    """The classifier-free guidance scale generate() applies (it ignores scales of 1 and below)."""
+    scale = float(params["cfg_coef"])
+    return scale if scale > 1 else None
+
+
+class RowSampler:
+    """Draws each request's codes from that request's own generator, not torch's global one.
+
+    generate() runs with ``do_sample=False`` and this among its logits processors. It sees
+    the conditional rows and, with guidance, the unconditional ones after them (MusicGen
+    appends its own guidance processor after ours); it applies guidance, temperature, top-k
+    and top-p with transformers' own processors, in the order generate() would, draws one
+    code per (request, codebook) row, and returns scores peaked on the drawn codes in both
+    halves, which guidance and the greedy choice then keep. So a seed's piece does not
+    depend on anything else drawing from torch's global generator (jobs in threads in the
+    embedded mode), nor, in a batch, on the other requests (see bench/BENCHMARKS.md).
+    All requests of a batch share ``params`` except their seeds.
+    """
+
+    def __init__(self, seeds: list[int], *, params: dict, codebooks: int, device: str = "cpu"):
+        import torch
+        from transformers import (
+            ClassifierFreeGuidanceLogitsProcessor, LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper,
+            TopPLogitsWarper,
+        )
+
+        self.generators = [torch.Generator(device=device).manual_seed(int(seed)) for seed in seeds]
+        self.codebooks = codebooks
+        steps = []
+        if guidance_of(params):
+            steps.append(ClassifierFreeGuidanceLogitsProcessor(guidance_of(params)))
+        if float(params["temperature"]) != 1.0:
+            steps.append(TemperatureLogitsWarper(float(params["temperature"])))
+        if int(params["top_k"]):
+            steps.append(TopKLogitsWarper(int(params["top_k"])))
+        if 0 < float(params["top_p"]) < 1:
+            steps.append(TopPLogitsWarper(float(params["top_p"])))
+        self.steps = LogitsProcessorList(steps)
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        probs = self.steps(input_ids, scores.float()).softmax(-1)  # (requests × codebooks, codes)
+        k = self.codebooks
+        drawn = torch.cat([torch.multinomial(probs[i * k:(i + 1) * k], 1, generator=g)
+                           for i, g in enumerate(self.generators)]).squeeze(1)
+        peaked = torch.full_like(scores, -1e4)
+        rows = torch.arange(scores.shape[0], device=scores.device)
+        peaked[rows, drawn.repeat(scores.shape[0] // drawn.shape[0])] = 0
+        return peaked
+
+
+def _generate(mg: LoadedMusicGen, prompt: str, params: dict, seconds: float, *, sampler: RowSampler,
+              audio_prompt=None, melody=None, on_step: Callable[[], None]) -> np.ndarray:
     """One generate() call; returns float32 (channels, samples), the audio prompt included."""
     import torch
     from transformers import LogitsProcessorList
@@ -196,12 +249,9 @@ def _generate(mg: LoadedMusicGen, prompt: str, params: dict, seconds: float, *, 
         out = mg.model.generate(
             **inputs,
             max_new_tokens=tokens,
-            do_sample=True,
-            top_k=int(params["top_k"]) or None,
-            top_p=float(params["top_p"]) or None,
-            temperature=float(params["temperature"]),
-            guidance_scale=float(params["cfg_coef"]) or None,
-            logits_processor=LogitsProcessorList([_StepCounter(on_step)]),
+            do_sample=False,  # the sampler draws; the greedy choice keeps its draw
+            guidance_scale=guidance_of(params),
+            logits_processor=LogitsProcessorList([_StepCounter(on_step), sampler]),
         )
     return out[0].float().cpu().numpy()
 
@@ -223,13 +273,13 @@ def musicgen_render(prompt: str, params: dict, *, melody: np.ndarray | None = No
                     progress: Callable[[int, int], None] | None = None,
                     window: float = WINDOW_S, overlap: float = OVERLAP_S) -> tuple[np.ndarray, int, dict]:
     """Render ``params['duration']`` seconds; returns (audio (channels, samples), sample rate, info)."""
-    import torch
-
     mg = musicgen_get(params.get("model") or "facebook/musicgen-small")
     duration = float(params["duration"])
     if mg.melody and duration > window:
         raise JobError(f"Melody models write at most {window:.0f} s; choose a shorter duration.")
-    torch.manual_seed(int(params["seed"]))
+    # one generator for the whole piece, continuation windows included
+    sampler = RowSampler([int(params["seed"])], params=params, codebooks=mg.model.config.decoder.num_codebooks,
+                         device=mg.device)
     total = steps_needed(duration, frame_rate=mg.frame_rate, delay=mg.delay, window=window, overlap=overlap)
     done = 0
 
@@ -241,13 +291,13 @@ def musicgen_render(prompt: str, params: dict, *, melody: np.ndarray | None = No
 
     sr, target = mg.sample_rate, int(round(duration * mg.sample_rate))
     started = time.perf_counter()
-    audio = _generate(mg, prompt, params, min(duration, window), melody=melody, on_step=on_step)
+    audio = _generate(mg, prompt, params, min(duration, window), sampler=sampler, melody=melody, on_step=on_step)
     segments = 1
     fade = int(CROSSFADE_S * sr)
     while audio.shape[-1] < target:
         tail = audio[:, -int(overlap * sr):]
         new = min(window - overlap, (target - audio.shape[-1]) / sr + CROSSFADE_S)
-        out = _generate(mg, prompt, params, new, audio_prompt=tail, on_step=on_step)
+        out = _generate(mg, prompt, params, new, sampler=sampler, audio_prompt=tail, on_step=on_step)
         # out = re-decoded prompt + new audio; keep the new part plus a crossfade's worth before it
         continuation = out[:, tail.shape[-1] - fade:]
         audio = crossfade_join(audio, continuation, overlap=fade)
