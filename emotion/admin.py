@@ -13,7 +13,6 @@ class EmotionReadingAdmin(JobRowAdmin):
         "id", "thumbnail", "user_link", "source", "status", "emotion", "confidence", "engine", "seconds", "created_at",
     )
     list_filter = ("status", "source", "emotion", "engine", "created_at")
-    list_select_related = ("user",)
     search_fields = ("=id", "=user__username", "model_name")
     date_hierarchy = "created_at"
     raw_id_fields = ("user",)

@@ -26,7 +26,6 @@ class MusicGenerationAdmin(JobRowAdmin):
         "id", "user_link", "status", "emotion", "engine", "prompt_path", "duration", "score", "seconds", "created_at",
     )
     list_filter = ("status", "engine", "emotion", "prompt_path", "created_at")
-    list_select_related = ("user",)
     search_fields = ("=id", "=user__username", "description")
     date_hierarchy = "created_at"
     raw_id_fields = ("user", "reading")

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import connections, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -339,6 +339,41 @@ class JobRowAdmin(AuditedModelAdmin):
     paginator = CappedPaginator
     show_full_result_count = False
     list_per_page = 50
+    # No join to the user table: the user is required, so the join is INNER and MariaDB starts from
+    # the (smaller) user table, then sorts every row of the big one (0.5 s on 100,000 generations).
+    # One more query fetches the page's users instead (get_queryset).
+    list_select_related = ()
+
+    def get_queryset(self, request):
+        users = get_user_model().objects.only("pk", "username")
+        return super().get_queryset(request).prefetch_related(Prefetch("user", queryset=users))
+
+    def get_search_results(self, request, queryset, search_term):
+        """Each term is an id (digits), an exact username, or else words of the text fields.
+
+        Django's own search ORs every field for every term (``id LIKE 'x' OR username = 'x' OR
+        description LIKE '%x%'``), which joins the user table and reads every row (2 s on 100,000
+        generations) even for an id or a username, the commonest searches here; those two now go
+        through the primary key and the (user, created_at) index. Only a term that is neither is
+        searched as a substring of ``search_fields``' text fields (a scan).
+        """
+        terms = search_terms(search_term)
+        if not terms:
+            return queryset, False
+        user_ids = usernames_to_ids(terms)
+        text_fields = [name for name in self.search_fields if not name.startswith("=")]
+        for term in terms:
+            if term.isdigit():
+                queryset = queryset.filter(pk=int(term))
+            elif user_ids.get(term.lower()):
+                queryset = queryset.filter(user_id__in=user_ids[term.lower()])
+            else:
+                found = Q()
+                for name in text_fields:
+                    found |= Q(**{f"{name}__icontains": term})
+                queryset = queryset.filter(found) if text_fields else queryset.none()
+        return queryset, False
+
     @admin.display(description=_("user"), ordering="user__username")
     def user_link(self, obj):
         return admin_link(obj.user, obj.user.get_username())

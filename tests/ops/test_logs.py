@@ -114,3 +114,30 @@ def test_capped_paginator_counts_at_most_its_cap(staff_user, table):
 
     assert Small(SystemLog.objects.all(), 2).count == 3
     assert Small(SystemLog.objects.filter(status="failed"), 2).count == 2
+
+
+def test_generation_admin_search_by_id_username_or_description(client, staff_user, user, other_user):
+    from django.test.utils import CaptureQueriesContext
+    from django.db import connection
+
+    from music.models import MusicGeneration
+
+    calm = MusicGeneration.objects.create(user=user, description="calm piano for sleep")
+    storm = MusicGeneration.objects.create(user=other_user, description="storm drums")
+    mentions = MusicGeneration.objects.create(user=other_user, description="like alice asked")
+    client.force_login(staff_user)
+
+    def found(q):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/admin/music/musicgeneration/", {"q": q})
+        assert response.status_code == 200
+        page = [q["sql"] for q in captured.captured_queries if "music_musicgeneration" in q["sql"]]
+        assert not any("JOIN `accounts_user`" in sql for sql in page)  # the page's users come by id
+        return {row.pk for row in response.context["cl"].result_list}
+
+    assert found(str(storm.pk)) == {storm.pk}
+    assert found("alice") == {calm.pk}  # a username: that user's rows
+    assert found("PIANO") == {calm.pk}
+    assert found("bob drums") == {storm.pk}
+    assert found("asked") == {mentions.pk}
+    assert found("nobody-has-this") == set()
