@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime, time as dtime, timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connections, transaction
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, Max, Min, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -84,7 +87,53 @@ class AuditedAdmin:
 
 
 class AuditedModelAdmin(AuditedAdmin, admin.ModelAdmin):
-    pass
+    def action_checkbox(self, obj):
+        # The same markup as Django's, without rendering a CheckboxInput through the template engine
+        # for every row: that was a quarter of a 100-row changelist's rendering time.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME, str(obj.pk), format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
+
+class CachedValuesFilter(admin.AllValuesFieldListFilter):
+    """A column's distinct values (a DISTINCT over the whole table per page view), cached for a minute."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        key = f"ops:filter-values:{model._meta.label_lower}.{field_path}"
+        self.lookup_choices = cache.get_or_set(key, lambda: list(self.lookup_choices), 60)
+
+
+class BoundedDatesQuerySetMixin:
+    """Years and months for ``date_hierarchy`` from the first and last dates, not a DISTINCT.
+
+    The admin lists the years (then a year's months) with ``SELECT DISTINCT DATE_FORMAT(…)`` over
+    every row (or a year's rows): 60 ms per 100,000 rows, growing with the table. MIN and MAX are
+    two index lookups; a year or month in between with no row is listed all the same (it shows an
+    empty list), which a busy table hardly has. Days still come from the rows.
+    """
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        if kind not in ("year", "month"):
+            return super().datetimes(field_name, kind, order, tzinfo)
+        bounds = self.aggregate(first=Min(field_name), last=Max(field_name))
+        if bounds["first"] is None:
+            return []
+        first, last = (timezone.localtime(bounds[name]) for name in ("first", "last"))
+        year, month, found = first.year, first.month if kind == "month" else 1, []
+        while (year, month) <= (last.year, last.month if kind == "month" else 1):
+            found.append(first.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0))
+            year, month = (year, month + 1) if kind == "month" and month < 12 else (year + 1, 1)
+        return found if order == "ASC" else found[::-1]
+
+
+class BoundedDatesChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        cls = queryset.__class__
+        queryset.__class__ = type(f"BoundedDates{cls.__name__}", (BoundedDatesQuerySetMixin, cls), {})
+        return queryset
 
 
 # --- Filters --------------------------------------------------------------------------
@@ -347,6 +396,9 @@ class JobRowAdmin(AuditedModelAdmin):
     def get_queryset(self, request):
         users = get_user_model().objects.only("pk", "username")
         return super().get_queryset(request).prefetch_related(Prefetch("user", queryset=users))
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedDatesChangeList
 
     def get_search_results(self, request, queryset, search_term):
         """Each term is an id (digits), an exact username, or else words of the text fields.

@@ -141,3 +141,28 @@ def test_generation_admin_search_by_id_username_or_description(client, staff_use
     assert found("bob drums") == {storm.pk}
     assert found("asked") == {mentions.pk}
     assert found("nobody-has-this") == set()
+
+
+def test_generation_list_dates_and_engines_without_a_distinct_over_the_table(client, staff_user, user):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from music.models import MusicGeneration
+
+    cache.delete("ops:filter-values:music.musicgeneration.engine")
+    for year, engine in ((2024, "offline"), (2026, "musicgen")):
+        MusicGeneration.objects.create(user=user, engine=engine,
+                                       created_at=timezone.make_aware(datetime(year, 3, 1, 12)))
+    client.force_login(staff_user)
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get("/admin/music/musicgeneration/").content.decode()
+    for year in (2024, 2025, 2026):  # from the first and last dates
+        assert f"?created_at__year={year}" in html
+    assert "?engine=offline" in html and "?engine=musicgen" in html
+    assert not any("DATE_FORMAT" in q["sql"] for q in captured.captured_queries)
+    html = client.get("/admin/music/musicgeneration/", {"created_at__year": 2026}).content.decode()
+    assert "created_at__month=3" in html and "created_at__month=4" not in html
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/admin/music/musicgeneration/")
+    assert not any("DISTINCT" in q["sql"] for q in captured.captured_queries)  # engines cached
