@@ -15,10 +15,10 @@ from django.db.models import Count, F, Max, Min, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.functional import cached_property
+from django.utils.functional import cached_property, lazy
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from emotune.models import JobStatus
 from ops.models import Event, SystemLog
@@ -224,17 +224,18 @@ class SystemLogAdmin(ReadOnlyLogAdmin):
     list_select_related = ("user",)
     # Keyword search: message and action, or an exact username (get_search_results below).
     search_fields = ("message", "action", "=user__username")
-    search_help_text = _(
+    # Formatted when shown (a lazy string formatted here would be fixed in the language of the import).
+    search_help_text = lazy(lambda: gettext(
         "Words in message or action (word beginnings; any two or more Chinese characters), or an exact "
         "username; lists the newest %(cap)s matches. Words of one or two letters, or a single Chinese "
         "character, search only the last %(days)d days unless a date range is set; several common words "
         "together search the newest %(rows)s rows."
-    ) % {"days": 30, "cap": 500, "rows": "200,000"}
+    ) % {"days": 30, "cap": 500, "rows": "100,000"}, str)()
     # See get_search_results.
     search_window_days = 30
     search_cap = 500
     search_scan_rows = 20_000
-    search_common_scan_factor = 10
+    search_common_scan_factor = 5
     fields = ("created_at", "user_link", "action", "status", "message", "detail", "ip")
     readonly_fields = fields
 

@@ -170,3 +170,9 @@ def test_migration_backfills_existing_rows(corpus):
         migration.backfill(django_apps, editor)
     for row in SystemLog.objects.filter(pk__in=corpus.values()):
         assert row.search_text == row.build_search_text() != ""
+
+
+def test_search_help_is_shown_in_the_page_language(client, staff_user):
+    client.force_login(staff_user)
+    assert "word beginnings" in client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "从词首匹配" in client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
