@@ -416,7 +416,7 @@ class JobRowAdmin(AuditedModelAdmin):
         user_ids = usernames_to_ids(terms)
         text_fields = [name for name in self.search_fields if not name.startswith("=")]
         for term in terms:
-            if term.isdigit():
+            if term.isascii() and term.isdigit():
                 queryset = queryset.filter(pk=int(term))
             elif user_ids.get(term.lower()):
                 queryset = queryset.filter(user_id__in=user_ids[term.lower()])

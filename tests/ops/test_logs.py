@@ -141,6 +141,7 @@ def test_generation_admin_search_by_id_username_or_description(client, staff_use
     assert found("bob drums") == {storm.pk}
     assert found("asked") == {mentions.pk}
     assert found("nobody-has-this") == set()
+    assert found("²") == set() and found("99999999999999999999999") == set()
 
 
 def test_generation_list_dates_and_engines_without_a_distinct_over_the_table(client, staff_user, user):
