@@ -70,6 +70,7 @@ def way(request, monkeypatch):
         # A window of one row (the heartbeat, which matches no search) never fills the page, and
         # every term is rare in it: the index is asked; the wide scan would cover everything.
         monkeypatch.setattr(SystemLogAdmin, "search_scan_rows", 1)
+        monkeypatch.setattr(SystemLogAdmin, "search_common_scan_factor", 1_000)
     return request.param
 
 
