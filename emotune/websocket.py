@@ -12,6 +12,8 @@ Close codes (the client sees them in ``CloseEvent.code``):
 4404  no such conversation for this user
 4408  slow reader: the server could not hand the client anything for
       ``WS_SEND_TIMEOUT`` seconds, so it stops buffering for it
+4409  the user already holds ``VOICE_MAX_SOCKETS_PER_USER`` voice sockets
+      open (after an ``error`` event)
 4413  a frame above the socket's own cap (after an ``error`` event)
 4429  more messages than the socket's rate cap (after an ``error`` event)
 ====  ======================================================================
@@ -38,6 +40,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_SLOW_READER = 4408
+CLOSE_TOO_MANY_SOCKETS = 4409
 CLOSE_TOO_LARGE = 4413
 CLOSE_RATE = 4429
 

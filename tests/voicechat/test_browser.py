@@ -134,3 +134,31 @@ def test_recording_a_voice_in_the_page_makes_a_speaker(user, daphne_server, gpu_
     speaker = Speaker.objects.get(user=user)
     assert speaker.name == "Recorded voice" and 4.0 <= speaker.reference_seconds <= 6.5
     assert "forward" in speaker.transcript  # the recording held the speech
+
+
+def test_a_voice_page_over_the_socket_cap_says_why(user, daphne_server, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # undone after the test: check --deploy refuses it
+    conversation = Conversation.objects.create(user=user, title="Tabs")
+    cookie = session_cookie(user)
+    base = f"http://127.0.0.1:{daphne_server}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1000, "height": 700})
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+        pages = []
+        for _ in range(settings.VOICE_MAX_SOCKETS_PER_USER):
+            page = context.new_page()
+            page.goto(f"{base}/voice/c/{conversation.pk}/")
+            page.wait_for_selector('#state[data-state="idle"]', timeout=15000)
+            pages.append(page)
+        extra = context.new_page()
+        extra.goto(f"{base}/voice/c/{conversation.pk}/")
+        extra.wait_for_selector('#state[data-state="closed"]', timeout=15000)
+        assert f"You already have {settings.VOICE_MAX_SOCKETS_PER_USER} voice chats open" in extra.inner_text("#state")
+        pages.pop().close()  # closing a tab frees its place
+        extra.wait_for_timeout(500)
+        extra.reload()
+        extra.wait_for_selector('#state[data-state="idle"]', timeout=15000)
+        browser.close()
