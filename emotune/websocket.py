@@ -93,6 +93,46 @@ class FrameGuard:
         self.bad_in_a_row = 0
 
 
+# --- the channel layer's receive, cancellable ---------------------------------------------
+
+
+async def cancel_until_done(task: asyncio.Task, *, tries: int = 50) -> None:
+    """Cancel ``task`` and, while it survives, cancel it again (0.1 s apart, ``tries`` times)."""
+    for _ in range(tries):
+        if task.done():
+            return
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+
+
+async def layer_receive(receive):
+    """Await the channel layer's ``receive()`` so that cancelling the caller always ends it.
+
+    redis-py can lose a cancel that lands just as a command finishes, and channels_redis
+    then goes back to waiting for the next message: a consumer whose socket has gone
+    would keep a task and a Redis connection for ever. The receive runs in a task of
+    its own, shielded, and is cancelled again until it is really gone.
+    """
+    inner = asyncio.ensure_future(receive())
+    try:
+        return await asyncio.shield(inner)
+    except asyncio.CancelledError:
+        await cancel_until_done(inner)
+        raise
+
+
+class CancellableLayerReceive:
+    """Consumer mixin: the channel layer's receive goes through :func:`layer_receive`."""
+
+    @property
+    def channel_receive(self):
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive) -> None:
+        self._channel_receive = functools.partial(layer_receive, receive)
+
+
 # --- slow readers -------------------------------------------------------------------------
 
 

@@ -38,6 +38,7 @@ from emotune.websocket import (
     CLOSE_UNAUTHENTICATED,
     FrameGuard,
     language_activate,
+    layer_receive,
 )
 from voicechat import jobs
 from voicechat.companion import SentenceSplitter, prompt_messages, reply_stream
@@ -112,13 +113,8 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         async def resilient():
             while True:
                 try:
-                    return await receive()
+                    return await layer_receive(receive)
                 except (OSError, RedisError) as exc:
-                    task = asyncio.current_task()
-                    if task is not None and task.cancelling():
-                        # The consumer is being stopped and the Redis client turned the
-                        # cancel into a connection error: stop, never retry for ever.
-                        raise asyncio.CancelledError from exc
                     logger.warning("channel layer unreachable (%s); retrying", type(exc).__name__)
                     await asyncio.sleep(0.5)
 
