@@ -12,6 +12,8 @@ from ops.services import client_ip
 class RateLimitedAuthenticationForm(AuthenticationForm):
     """Sign-in that refuses guessing: limited per username and per client address."""
 
+    rate_limit = None  # the RateResult that refused this attempt, if one did
+
     error_messages = {
         **AuthenticationForm.error_messages,
         "rate_limited": _("Too many sign-in attempts. Try again in %(minutes)d minutes."),
@@ -22,6 +24,7 @@ class RateLimitedAuthenticationForm(AuthenticationForm):
         for who in (f"user:{username}", f"ip:{client_ip(self.request)}"):
             result = rate_limit_hit("login", who)
             if not result.allowed:
+                self.rate_limit = result  # the view answers 429 with Retry-After
                 raise forms.ValidationError(
                     self.error_messages["rate_limited"],
                     code="rate_limited",

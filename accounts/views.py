@@ -2,22 +2,43 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import PreferencesForm, ProfileForm, SignupForm
+from accounts.forms import PreferencesForm, ProfileForm, RateLimitedAuthenticationForm, SignupForm
 from accounts.services import preferences_for, user_create
 from ops.services import client_ip, log_write
+
+
+def bound_data(request):
+    """The POST data to bind a form to (even an empty POST is a submission), or None on GET."""
+    return request.POST if request.method == "POST" else None
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in page; an attempt refused by the rate limit is answered 429 with Retry-After."""
+
+    template_name = "accounts/login.html"
+    authentication_form = RateLimitedAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.rate_limit is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.rate_limit.retry_after)
+        return response
 
 
 @require_http_methods(["GET", "POST"])
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
         user = user_create(
             username=form.cleaned_data["username"],
@@ -34,7 +55,7 @@ def signup(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(bound_data(request), instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         log_write(action="account.profile", user_id=request.user.pk, ip=client_ip(request))
@@ -47,7 +68,7 @@ def profile(request):
 @require_http_methods(["GET", "POST"])
 def preferences(request):
     prefs = preferences_for(user=request.user)
-    form = PreferencesForm(request.POST or None, instance=prefs)
+    form = PreferencesForm(bound_data(request), instance=prefs)
     if request.method == "POST" and form.is_valid():
         prefs = form.save()
         log_write(action="account.preferences", user_id=request.user.pk, ip=client_ip(request))

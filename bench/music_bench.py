@@ -9,6 +9,11 @@ architectures and random weights (speed does not depend on weight values), batch
 and 8, plain fp32 generate() against the optimised paths (fp16, static KV cache +
 torch.compile, batching several users' requests). Reports audio seconds per wall
 second, time to the first decoding step (the first progress event), peak GPU memory.
+Each GPU line also says which KV cache the decoder really received and how many graphs
+torch.compile built: in transformers 5.24 MusicGen ignores ``cache_implementation="static"``.
+CPU, besides: melody chroma extraction, and whether a request keeps its audio when batched
+with others (plain ``generate()`` sampling against ``music.musicgen.RowSampler``, which the
+production path uses: a generator per request).
 Results print as JSON lines and go to bench/out/music.jsonl.
 """
 
@@ -79,6 +84,62 @@ def bench_tiny_musicgen(duration: float) -> None:
         engines_clear()
 
 
+def bench_chroma() -> None:
+    import numpy as np
+
+    from music.musicgen import ChromaExtractor
+
+    clip = np.sin(2 * np.pi * 440 * np.arange(30 * 32000) / 32000).astype(np.float32)
+    extractor = ChromaExtractor()
+    extractor([clip[:32000]])
+    started = time.perf_counter()
+    features = extractor([clip])
+    emit({"bench": "melody-chroma", "device": "cpu", "clip_s": 30, "frames": features.shape[1],
+          "wall_s": round(time.perf_counter() - started, 3)})
+
+
+SAMPLING = {"top_k": 250, "top_p": 0.0, "temperature": 1.0, "cfg_coef": 3.0}  # the model cards' defaults
+
+
+def bench_batch_equivalence(seconds: float) -> None:
+    """Does a request get the same audio in a batch of 3 as alone, for the same seed?"""
+    import torch
+    from transformers import LogitsProcessorList
+
+    from emotune.engines import engines_clear
+    from music.musicgen import RowSampler, musicgen_get
+    from tests.music.tiny_musicgen import tiny_musicgen_build
+
+    prompts, seeds = ["calm piano", "gentle lo-fi beat with guitar", "soft warm pads 70 BPM"], [7, 8, 9]
+    tokens = int(seconds * 50) + 3
+    with tempfile.TemporaryDirectory() as tmp:
+        mg = musicgen_get(str(tiny_musicgen_build(Path(tmp) / "tiny")))
+        model = mg.model
+
+        def run(texts, seed_list, row_sampler):
+            inputs = dict(mg.processor(text=texts, padding=True, return_tensors="pt"))
+            options = {"max_new_tokens": tokens, "guidance_scale": 3.0}
+            if row_sampler:
+                options["do_sample"] = False
+                options["logits_processor"] = LogitsProcessorList([RowSampler(seed_list, params=SAMPLING, codebooks=4)])
+            else:
+                torch.manual_seed(seed_list[0])
+                options.update(do_sample=True, top_k=250)
+            started = time.perf_counter()
+            with torch.inference_mode():
+                out = model.generate(**inputs, **options)
+            return out, time.perf_counter() - started
+
+        for row_sampler in (False, True):
+            alone = [run([p], [s], row_sampler) for p, s in zip(prompts, seeds)]
+            batch, batch_wall = run(prompts, seeds, row_sampler)
+            differences = [float((a[0][0] - batch[i]).abs().max()) for i, a in enumerate(alone)]
+            emit({"bench": "batch-equivalence", "device": "cpu", "sampler": "RowSampler" if row_sampler else
+                  "generate() do_sample", "audio_s": seconds, "max_abs_difference_per_request": differences,
+                  "alone_wall_s": round(sum(a[1] for a in alone), 3), "batch_wall_s": round(batch_wall, 3)})
+        engines_clear()
+
+
 # --- GPU ------------------------------------------------------------------------------------
 
 ARCHS = {
@@ -108,8 +169,10 @@ def random_musicgen(arch: str):
     return model
 
 
-def gpu_run(model, *, batch: int, seconds: float, dtype, static: bool, compile_: bool) -> dict:
+def gpu_run(model, *, batch: int, seconds: float, dtype, static: bool, compile_: bool,
+            row_sampler: bool = False) -> dict:
     import torch
+    import torch._dynamo.utils
     from transformers import LogitsProcessorList
 
     model = model.to(dtype)
@@ -127,24 +190,44 @@ def gpu_run(model, *, batch: int, seconds: float, dtype, static: bool, compile_:
                 first.append(time.perf_counter())
             return scores
 
-    kwargs = {"input_ids": ids, "attention_mask": mask, "max_new_tokens": tokens,
-              "logits_processor": LogitsProcessorList([First()])}
+    caches: set[str] = set()
+
+    def cache_seen(module, args, kwargs):
+        cache = kwargs.get("cache")
+        caches.add(type(getattr(cache, "self_attention_cache", cache)).__name__)
+
+    hook = model.decoder.register_forward_pre_hook(cache_seen, with_kwargs=True)
+    kwargs = {"input_ids": ids, "attention_mask": mask, "max_new_tokens": tokens}
+    if row_sampler:
+        kwargs["do_sample"] = False
     if static:
         kwargs["cache_implementation"] = "static"
+
+    def processors():  # a fresh list per call: MusicGen's generate() appends its guidance processor to it
+        from music.musicgen import RowSampler
+
+        extra = [RowSampler(list(range(batch)), params=SAMPLING, codebooks=4, device="cuda")]
+        return LogitsProcessorList([First(), *(extra if row_sampler else [])])
+
+    torch._dynamo.utils.counters.clear()
     with torch.inference_mode():
-        model.generate(**{**kwargs, "max_new_tokens": 20})  # warm-up (and compile)
+        model.generate(**kwargs | {"max_new_tokens": 20, "logits_processor": processors()})  # warm-up (and compile)
         first.clear()
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         started = time.perf_counter()
-        out = model.generate(**kwargs)
+        out = model.generate(**kwargs, logits_processor=processors())
         torch.cuda.synchronize()
     wall = time.perf_counter() - started
+    hook.remove()
     audio_s = out.shape[-1] / 32000
     return {"audio_s_each": round(audio_s, 2), "wall_s": round(wall, 3),
             "audio_s_per_wall_s": round(audio_s * batch / wall, 2),
             "first_step_s": round(first[0] - started, 3) if first else None,
-            "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2)}
+            "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2),
+            "decoder_cache": sorted(caches - {"NoneType"}),
+            # compiled graphs: more than a handful means a recompile per step (then eager past dynamo's limit)
+            "compiled_graphs": torch._dynamo.utils.counters["stats"]["unique_graphs"] if compile_ else None}
 
 
 def bench_gpu(seconds: float, archs: list[str]) -> None:
@@ -154,17 +237,19 @@ def bench_gpu(seconds: float, archs: list[str]) -> None:
     variants = [
         ("plain fp32 generate()", 1, torch.float32, False, False),
         ("fp16", 1, torch.float16, False, False),
+        ("fp16, RowSampler (as production samples)", 1, torch.float16, False, False, True),
         ("fp16 + static cache + torch.compile", 1, torch.float16, True, True),
         ("fp16 batch 8 (8 users' requests)", 8, torch.float16, False, False),
         ("fp16 batch 8 + static cache + torch.compile", 8, torch.float16, True, True),
+        ("fp16 batch 8, per-request seeds (RowSampler, as production samples)", 8, torch.float16, False, False, True),
     ]
     for arch in archs:
-        for label, batch, dtype, static, compile_ in variants:
+        for label, batch, dtype, static, compile_, *row_sampler in variants:
             model = random_musicgen(arch)
             record = {"bench": "musicgen-gpu", "arch": arch, "variant": label, "batch": batch, "device": name}
             try:
                 record.update(gpu_run(model, batch=batch, seconds=seconds, dtype=dtype, static=static,
-                                      compile_=compile_))
+                                      compile_=compile_, row_sampler=bool(row_sampler)))
             except Exception as exc:  # an optimisation this transformers version does not support
                 record["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
             emit(record)
@@ -185,6 +270,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     bench_offline(60.0)
     bench_tiny_musicgen(args.seconds)
+    bench_chroma()
+    bench_batch_equivalence(args.seconds)
     import torch
 
     if args.gpu or torch.cuda.is_available():

@@ -46,6 +46,7 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import User  # noqa: E402
 from music.models import MusicGeneration  # noqa: E402
 from ops.models import Event, SystemLog  # noqa: E402
+from ops.search import search_text_for  # noqa: E402
 
 ACTIONS = ["auth.login", "auth.logout", "auth.signup", "emotion.upload", "emotion.read.run", "music.generate.run",
            "music.generate.cancel", "voicechat.turn", "voicechat.speaker.change", "admin.requeue",
@@ -66,24 +67,23 @@ def fill(logs: int, generations: int, users: int) -> None:
     now = timezone.now()
     have = SystemLog.objects.count()
     started = time.perf_counter()
-    sql = ("INSERT INTO ops_systemlog (created_at, user_id, action, status, message, detail, ip) "
-           "VALUES (%s, %s, %s, %s, %s, %s, %s)")
+    sql = ("INSERT INTO ops_systemlog (created_at, user_id, action, status, message, detail, ip, search_text) "
+           "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)")
     with connection.cursor() as cursor:
         while have < logs:
             batch = min(10_000, logs - have)
-            rows = [
-                (
+            rows = []
+            for i in range(batch):
+                user_id = rng.choice(user_ids) if rng.random() < 0.9 else None
+                action = rng.choice(ACTIONS)
+                message = " ".join(rng.choices(WORDS, k=rng.randint(3, 9))) + f" #{have + i}"
+                rows.append((
                     # Logs are appended as things happen: time grows with the id, as in production.
                     now - timedelta(seconds=(logs - have - i) * 365 * 86400 / logs),
-                    rng.choice(user_ids) if rng.random() < 0.9 else None,
-                    rng.choice(ACTIONS),
-                    rng.choice(STATUSES),
-                    " ".join(rng.choices(WORDS, k=rng.randint(3, 9))) + f" #{have + i}",
-                    "{}",
+                    user_id, action, rng.choice(STATUSES), message, "{}",
                     f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                )
-                for i in range(batch)
-            ]
+                    search_text_for(message, action, user_id=user_id),  # what SystemLog.save() writes
+                ))
             cursor.executemany(sql, rows)
             have += batch
             if have % 100_000 == 0:
@@ -168,12 +168,16 @@ def main() -> None:
         "/admin/ops/systemlog/?action=auth.login&status__exact=failure",
         f"/admin/ops/systemlog/?created_from={week_from}&created_to={today}",
         f"/admin/ops/systemlog/?created_from={week_from}&status__exact=failed",
-        "/admin/ops/systemlog/?q=钢琴",
+        "/admin/ops/systemlog/?q=钢琴",  # in a quarter of the rows: read from the newest rows
         "/admin/ops/systemlog/?q=piano+timeout",
-        "/admin/ops/systemlog/?q=no-such-word",
-        f"/admin/ops/systemlog/?q={some_user.username if some_user else 'bench7'}",
-        f"/admin/ops/systemlog/?q=钢琴&created_from={year_ago}",  # all-time substring search: a full scan
+        "/admin/ops/systemlog/?q=no-such-word",  # no row: the FULLTEXT index
+        "/admin/ops/systemlog/?q=%23500",  # 1,111 rows over the whole year (#500, #5000…): the index
+        "/admin/ops/systemlog/?q=钢琴+%23500",  # a common and a rare term: the index, for the rare one
+        "/admin/ops/systemlog/?q=钢琴+快乐+悲伤+焦虑",  # only common words, rare together: the widest scan
+        f"/admin/ops/systemlog/?q={some_user.username if some_user else 'bench7'}",  # a username
+        f"/admin/ops/systemlog/?q=钢琴&created_from={year_ago}",
         f"/admin/ops/systemlog/?q=no-such-word&created_from={year_ago}",
+        "/admin/ops/systemlog/?q=琴",  # one CJK character: the index cannot help, 30-day LIKE scan
         "/admin/ops/systemlog/?p=50",
         "/admin/ops/event/",
         "/admin/music/musicgeneration/",
@@ -181,6 +185,7 @@ def main() -> None:
         "/admin/music/musicgeneration/?engine__exact=musicgen&emotion__exact=sad",
         f"/admin/music/musicgeneration/?created_at__year={timezone.now().year}",
         "/admin/music/musicgeneration/?q=bench7",
+        "/admin/music/musicgeneration/?q=50000",
         "/admin/ops/",
         "/admin/ops/dashboard.json",
     ]

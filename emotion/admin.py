@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from emotion.models import EmotionReading
 from music.models import MusicGeneration
-from ops.admin import JobRowAdmin, changelist_link
+from ops.admin import CachedValuesFilter, JobRowAdmin, changelist_link
 
 
 @admin.register(EmotionReading)
@@ -12,8 +12,7 @@ class EmotionReadingAdmin(JobRowAdmin):
     list_display = (
         "id", "thumbnail", "user_link", "source", "status", "emotion", "confidence", "engine", "seconds", "created_at",
     )
-    list_filter = ("status", "source", "emotion", "engine", "created_at")
-    list_select_related = ("user",)
+    list_filter = ("status", "source", "emotion", ("engine", CachedValuesFilter), "created_at")
     search_fields = ("=id", "=user__username", "model_name")
     date_hierarchy = "created_at"
     raw_id_fields = ("user",)

@@ -6,14 +6,21 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
 from emotune.realtime import user_group
-from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, FrameGuard, language_activate
+from emotune.websocket import (
+    CLOSE_BAD_FRAMES,
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHENTICATED,
+    CancellableLayerReceive,
+    FrameGuard,
+    language_activate,
+)
 
 # The page only ever sends small pings here.
 MAX_FRAME_BYTES = 4096
 MAX_MESSAGES_PER_SECOND = 20
 
 
-class EventsConsumer(AsyncWebsocketConsumer):
+class EventsConsumer(CancellableLayerReceive, AsyncWebsocketConsumer):
     """/ws/events/: the signed-in user's job progress and status, nobody else's."""
 
     async def connect(self) -> None:

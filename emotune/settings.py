@@ -283,6 +283,10 @@ VOICE_MAX_MESSAGES_PER_SECOND = env_int("VOICE_MAX_MESSAGES_PER_SECOND", 120, mi
 # whether its synthesis job is still alive (a killed worker, a Redis restart).
 VOICE_TTS_STALL_SECONDS = env_float("VOICE_TTS_STALL_SECONDS", 8.0, minimum=0.5)
 VOICE_MAX_ANSWER_CHARS = env_int("VOICE_MAX_ANSWER_CHARS", 4000, minimum=100)
+# Voice sockets one user may hold open at once (each has a recogniser and a turn in flight),
+# and how long a socket's place outlives a server process that died without closing it.
+VOICE_MAX_SOCKETS_PER_USER = env_int("VOICE_MAX_SOCKETS_PER_USER", 4, minimum=1)
+SOCKET_LEASE_SECONDS = env_int("SOCKET_LEASE_SECONDS", 60, minimum=3)
 # Every websocket (emotune.websocket): bad frames in a row before closing, and how long a
 # send may wait for a client that does not read before the socket is closed.
 WS_MAX_BAD_FRAMES = env_int("WS_MAX_BAD_FRAMES", 10, minimum=1)

@@ -12,6 +12,8 @@ Close codes (the client sees them in ``CloseEvent.code``):
 4404  no such conversation for this user
 4408  slow reader: the server could not hand the client anything for
       ``WS_SEND_TIMEOUT`` seconds, so it stops buffering for it
+4409  the user already holds ``VOICE_MAX_SOCKETS_PER_USER`` voice sockets
+      open (after an ``error`` event)
 4413  a frame above the socket's own cap (after an ``error`` event)
 4429  more messages than the socket's rate cap (after an ``error`` event)
 ====  ======================================================================
@@ -38,6 +40,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_SLOW_READER = 4408
+CLOSE_TOO_MANY_SOCKETS = 4409
 CLOSE_TOO_LARGE = 4413
 CLOSE_RATE = 4429
 
@@ -88,6 +91,46 @@ class FrameGuard:
 
     def good(self) -> None:
         self.bad_in_a_row = 0
+
+
+# --- the channel layer's receive, cancellable ---------------------------------------------
+
+
+async def cancel_until_done(task: asyncio.Task, *, tries: int = 50) -> None:
+    """Cancel ``task`` and, while it survives, cancel it again (0.1 s apart, ``tries`` times)."""
+    for _ in range(tries):
+        if task.done():
+            return
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+
+
+async def layer_receive(receive):
+    """Await the channel layer's ``receive()`` so that cancelling the caller always ends it.
+
+    redis-py can lose a cancel that lands just as a command finishes, and channels_redis
+    then goes back to waiting for the next message: a consumer whose socket has gone
+    would keep a task and a Redis connection for ever. The receive runs in a task of
+    its own, shielded, and is cancelled again until it is really gone.
+    """
+    inner = asyncio.ensure_future(receive())
+    try:
+        return await asyncio.shield(inner)
+    except asyncio.CancelledError:
+        await cancel_until_done(inner)
+        raise
+
+
+class CancellableLayerReceive:
+    """Consumer mixin: the channel layer's receive goes through :func:`layer_receive`."""
+
+    @property
+    def channel_receive(self):
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive) -> None:
+        self._channel_receive = functools.partial(layer_receive, receive)
 
 
 # --- slow readers -------------------------------------------------------------------------

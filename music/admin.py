@@ -3,7 +3,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from music.models import Feedback, MusicGeneration
-from ops.admin import AuditedModelAdmin, JobRowAdmin, admin_link
+from ops.admin import AuditedModelAdmin, CachedValuesFilter, JobRowAdmin, admin_link
 
 
 def audio_player(field_file):
@@ -25,8 +25,7 @@ class MusicGenerationAdmin(JobRowAdmin):
     list_display = (
         "id", "user_link", "status", "emotion", "engine", "prompt_path", "duration", "score", "seconds", "created_at",
     )
-    list_filter = ("status", "engine", "emotion", "prompt_path", "created_at")
-    list_select_related = ("user",)
+    list_filter = ("status", ("engine", CachedValuesFilter), "emotion", "prompt_path", "created_at")
     search_fields = ("=id", "=user__username", "description")
     date_hierarchy = "created_at"
     raw_id_fields = ("user", "reading")

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ops.search import search_text_for
+
 
 class SystemLog(models.Model):
     """Who did what, when, from where, and how it went."""
@@ -23,6 +25,9 @@ class SystemLog(models.Model):
     message = models.CharField(max_length=500, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # Machine-written from message, action and user on every save (ops/search.py); on MySQL/MariaDB
+    # it carries the FULLTEXT index the admin's keyword search uses (migration 0003).
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -38,6 +43,16 @@ class SystemLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.status}"
+
+    def save(self, *args, **kwargs):
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_text" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_text"]
+        super().save(*args, **kwargs)
+
+    def build_search_text(self) -> str:
+        return search_text_for(self.message, self.action, user_id=self.user_id)
 
 
 class Event(models.Model):

@@ -6,6 +6,27 @@ import pytest
 from django.conf import settings
 
 
+def _cancel_all_tasks_until_done(loop, _cancel_once=asyncio.runners._cancel_all_tasks):
+    """Close a test's event loop the way daphne ends an application: cancel again while tasks survive.
+
+    redis-py can lose a cancel that lands while a command is finishing (the task was
+    already woken with its result), and channels_redis then waits for the next message
+    for ever: asyncio's own teardown cancels only once and would hang the whole run.
+    daphne cancels a lingering application every second, so the server is not affected.
+    """
+    for _ in range(50):
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        if not pending:
+            break
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.wait(pending, timeout=0.1))
+    _cancel_once(loop)  # retrieves the results and reports unexpected errors, as asyncio does
+
+
+asyncio.runners._cancel_all_tasks = _cancel_all_tasks_until_done
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clean_redis():
     """Tests share one Redis database: start each run with it empty."""

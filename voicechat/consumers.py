@@ -33,7 +33,16 @@ from redis.exceptions import RedisError
 
 from emotune.llm import LLMUnavailable
 from emotune.ratelimit import rate_limit_hit, rate_limit_message
-from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, FrameGuard, language_activate
+from emotune.sockets import SocketLease
+from emotune.websocket import (
+    CLOSE_BAD_FRAMES,
+    CLOSE_NOT_FOUND,
+    CLOSE_TOO_MANY_SOCKETS,
+    CLOSE_UNAUTHENTICATED,
+    FrameGuard,
+    language_activate,
+    layer_receive,
+)
 from voicechat import jobs
 from voicechat.companion import SentenceSplitter, prompt_messages, reply_stream
 from voicechat.models import Message
@@ -113,13 +122,8 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         async def resilient():
             while True:
                 try:
-                    return await receive()
+                    return await layer_receive(receive)
                 except (OSError, RedisError) as exc:
-                    task = asyncio.current_task()
-                    if task is not None and task.cancelling():
-                        # The consumer is being stopped and the Redis client turned the
-                        # cancel into a connection error: stop, never retry for ever.
-                        raise asyncio.CancelledError from exc
                     logger.warning("channel layer unreachable (%s); retrying", type(exc).__name__)
                     await asyncio.sleep(0.5)
 
@@ -150,9 +154,26 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
         self.local_tts: asyncio.Queue | None = None
         self.tasks: set[asyncio.Task] = set()
         await self.accept()
+        limit = settings.VOICE_MAX_SOCKETS_PER_USER
+        self.lease = SocketLease("voice", user.pk, self.channel_name, limit=limit)
+        if not await asyncio.to_thread(self.lease.take):
+            self.lease = None
+            await self.error("too_many_sockets", _(
+                "You already have %(n)d voice chats open. Close one, then reload this page.") % {"n": limit})
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
+        self.spawn(self._keep_lease())
+
+    async def _keep_lease(self) -> None:
+        """Renew this socket's place while it lives (a dead process's place runs out by itself)."""
+        while not self.closed:
+            await asyncio.sleep(settings.SOCKET_LEASE_SECONDS / 3)
+            await asyncio.to_thread(self.lease.take)
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        if getattr(self, "lease", None) is not None:
+            await asyncio.to_thread(self.lease.give_back)
         if getattr(self, "turn", None) and not self.turn.finished:
             await self.interrupt_turn(reason="disconnect")
         if getattr(self, "asr_queue", None) is not None:

@@ -3,6 +3,8 @@ const button = document.getElementById("record");
 const stateEl = document.getElementById("record-state");
 const input = document.getElementById("id_reference");
 const T = JSON.parse(document.getElementById("rec-i18n").textContent);
+const label = button?.lastChild;  // the "Record" text after the red dot
+const idleLabel = label?.textContent;
 let recorder = null, started = 0;
 
 button?.addEventListener("click", async () => {
@@ -21,10 +23,13 @@ button?.addEventListener("click", async () => {
     transfer.items.add(file);
     input.files = transfer.files;
     stateEl.textContent = T.done.replace("%s", ((Date.now() - started) / 1000).toFixed(1));
-    button.textContent = "⏺";
+    label.textContent = idleLabel;
+    button.setAttribute("aria-pressed", "false");
     recorder = null;
   };
   recorder.start();
   started = Date.now();
+  label.textContent = T.stop;
+  button.setAttribute("aria-pressed", "true");
   stateEl.textContent = T.recording;
 });

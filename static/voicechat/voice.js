@@ -77,7 +77,8 @@ function connect() {
   ws = new WebSocket(`${proto}://${location.host}${root.dataset.ws}`);
   ws.binaryType = "arraybuffer";
   ws.onopen = () => setState("idle");
-  ws.onclose = () => setState("closed");
+  // A close the server decided (4xxx) follows an error event that says why: keep saying it.
+  ws.onclose = (e) => setState("closed", e.code >= 4000 && state === "error" ? `${stateEl.textContent} · ${T.closed}` : undefined);
   ws.onmessage = (e) => {
     if (typeof e.data !== "string") { playPcm16(e.data); return; }
     const ev = JSON.parse(e.data);

@@ -31,6 +31,23 @@ def test_signup_rejects_mismatched_passwords(client):
 
 
 @pytest.mark.django_db
+def test_empty_signup_is_a_submission_with_errors(client):
+    response = client.post(reverse("accounts:signup"), {})
+    assert response.status_code == 200
+    assert {"username", "password1", "password2"} <= set(response.context["form"].errors)
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_empty_preferences_post_is_refused_and_changes_nothing(alice_client, user):
+    Preferences.objects.filter(user=user).update(instruments=["piano"])
+    response = alice_client.post(reverse("accounts:preferences"), {})
+    assert response.status_code == 200
+    assert {"bpm_min", "bpm_max"} <= set(response.context["form"].errors)
+    assert Preferences.objects.get(user=user).instruments == ["piano"]
+
+
+@pytest.mark.django_db
 def test_login_logout_and_failure_are_logged(client, user):
     bad = client.post(reverse("accounts:login"), {"username": "alice", "password": "wrong"})
     assert bad.status_code == 200 and not bad.wsgi_request.user.is_authenticated

@@ -44,9 +44,10 @@ def test_sign_in_attempts_are_limited(client, user, settings):
         assert "Too many" not in response.content.decode()
     # Even the right password is refused once the window is spent.
     response = client.post(reverse("accounts:login"), {"username": "alice", "password": "tune-in-Pa55word"})
-    assert response.status_code == 200
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 300
     assert "Too many sign-in attempts" in response.content.decode()
     assert not response.wsgi_request.user.is_authenticated
+    assert client.get(reverse("home")).status_code == 302  # still signed out
 
 
 def test_exact_limit_across_two_processes(settings):

@@ -78,6 +78,11 @@ class OpsPagesInChromium(ChannelsLiveServerTestCase):
                                    timeout=20_000)
             assert "gpu, default" in page.inner_text("#ops-workers")
             assert "No face found in the photo." in page.inner_text("#ops-failures")
+            # Times read in the reader's locale, not as raw ISO 8601 (which has a "T" and an offset).
+            page.evaluate("window.opsDashboard.refresh()")
+            for selector in ("#ops-updated", "#ops-failures time"):
+                shown, iso = page.inner_text(selector), page.get_attribute(selector, "datetime")
+                assert iso and "T" in iso and shown and "T" not in shown and "+00:00" not in shown
             stats = page.inner_text("#ops-stats")
             assert "emotion.read" in stats and "3.4" in stats
             page.screenshot(path=str(SHOTS / "ops-dashboard.png"), full_page=True)

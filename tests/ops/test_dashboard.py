@@ -130,3 +130,14 @@ def test_dashboard_still_answers_when_redis_is_stopped(client, staff_user, setti
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_dashboard_says_when_no_job_finished_and_speaks_the_readers_language(client, staff_user):
+    client.force_login(staff_user)
+    page = client.get(reverse("ops:dashboard")).content.decode()
+    assert "No jobs finished today." in page
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("ops:dashboard")).content.decode()
+    # Both the first render and the strings the refresh script writes are translated.
+    assert page.count("今天还没有完成的任务。") == 2  # the table's empty row and the script's string
+    assert '"paused": "自动刷新已暂停"' in page

@@ -107,6 +107,25 @@ async def test_rate_cap_closes(voice_settings, conversation, user):
     assert events[-2]["code"] == "rate_limited" and events[-1]["code"] == 4429
 
 
+async def test_voice_sockets_per_user_are_capped(voice_settings, conversation, user):
+    voice_settings.VOICE_MAX_SOCKETS_PER_USER = 2
+    first, _, _ = await connect(conversation, user)
+    second, _, _ = await connect(conversation, user)
+    third, connected, _ = await connect(conversation, user)
+    assert connected  # accepted so that the page can say why it closes
+    events, _ = await events_until(third, "closed", timeout=5)
+    assert events[0]["code"] == "too_many_sockets" and "2 voice chats open" in events[0]["message"]
+    assert events[-1] == {"type": "closed", "code": 4409}
+    await second.send_to(text_data='{"type": "ping"}')
+    assert (await second.receive_json_from(2))["type"] == "pong"  # the others go on
+    await first.disconnect()  # closing one frees its place
+    fourth, _, _ = await connect(conversation, user)
+    await fourth.send_to(text_data='{"type": "ping"}')
+    assert (await fourth.receive_json_from(2))["type"] == "pong"
+    await second.disconnect()
+    await fourth.disconnect()
+
+
 async def test_typed_turn_streams_tokens_audio_and_saves(voice_settings, conversation, user, fake_llm):
     fake_llm.script = [{"tokens": ["I hear", " you.", " Let's", " breathe", " together", " for", " a minute."]}]
     client, connected, _ = await connect(conversation, user)
