@@ -54,6 +54,7 @@ def setup_env(args) -> dict:
         REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}", DEBUG="1", ALLOWED_HOSTS="127.0.0.1,localhost",
         EMOTUNE_HTTPS="0", SECRET_KEY="bench-" + "x1y2z3" * 10, DJANGO_SETTINGS_MODULE="emotune.settings",
         VOICE_END_SILENCE_MS=str(args.end_silence_ms), VOICE_TTS=args.tts, EMOTUNE_DATA_DIR=str(ROOT / ".data" / "bench"),
+        VOICE_MAX_SOCKETS_PER_USER="64",  # (b) opens up to 33 sockets as one bench user
     )
     return env
 
