@@ -7,11 +7,11 @@ from django.utils.translation import gettext as _
 
 from emotune.realtime import user_group
 from emotune.websocket import (
-    CLOSE_BAD_FRAMES,
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
     CancellableLayerReceive,
     FrameGuard,
+    GuardedFrames,
     language_activate,
 )
 
@@ -20,7 +20,7 @@ MAX_FRAME_BYTES = 4096
 MAX_MESSAGES_PER_SECOND = 20
 
 
-class EventsConsumer(CancellableLayerReceive, AsyncWebsocketConsumer):
+class EventsConsumer(GuardedFrames, CancellableLayerReceive, AsyncWebsocketConsumer):
     """/ws/events/: the signed-in user's job progress and status, nobody else's."""
 
     async def connect(self) -> None:
@@ -41,31 +41,17 @@ class EventsConsumer(CancellableLayerReceive, AsyncWebsocketConsumer):
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content))
 
-    async def receive(self, text_data=None, bytes_data=None) -> None:
-        refused = self.guard.admit(text_data, bytes_data)
-        if refused:
-            close_code, code, message = refused
-            await self.send_json({"type": "error", "code": code, "message": message})
-            await self.close(code=close_code)
-            return
-        if text_data is None:
-            await self.reject("bad_type", _("This socket takes JSON text frames only."))
-            return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.reject("bad_json", _("Text frames must be JSON objects."))
-            return
+    async def error(self, code: str, message: str) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def on_binary(self, data: bytes) -> None:
+        await self.reject("bad_type", _("This socket takes JSON text frames only."))
+
+    async def on_message(self, content) -> None:
         if not isinstance(content, dict) or content.get("type") != "ping":
             await self.reject("bad_type", _("The only message this socket takes is ping."))
             return
-        self.guard.good()
         await self.send_json({"type": "pong"})
-
-    async def reject(self, code: str, message: str) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message})
-        if self.guard.bad():
-            await self.close(code=CLOSE_BAD_FRAMES)
 
     async def user_event(self, message: dict) -> None:
         await self.send_json(message["event"])

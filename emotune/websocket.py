@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import time
 
@@ -91,6 +92,46 @@ class FrameGuard:
 
     def good(self) -> None:
         self.bad_in_a_row = 0
+
+
+class GuardedFrames:
+    """Consumer mixin: every frame passes ``self.guard`` before its handler sees it.
+
+    Over the size or rate cap: an error event, then the socket closes. A text frame
+    that is not JSON, or anything a handler turns down with :meth:`reject`, gets an
+    error event and counts as a bad frame; a frame handled without one ends a run of
+    bad frames. The consumer sets ``self.guard`` when it accepts and provides
+    ``error(code, message)``, ``on_message(content)`` (parsed JSON of a text frame) and
+    ``on_binary(data)``.
+    """
+
+    guard: FrameGuard
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        refused = self.guard.admit(text_data, bytes_data)
+        if refused:  # size or rate: abuse, the socket closes
+            close_code, code, message = refused
+            await self.error(code, message)
+            await self.close(code=close_code)
+            return
+        bad_before = self.guard.bad_in_a_row
+        if text_data is None:
+            await self.on_binary(bytes_data)
+        else:
+            try:
+                content = json.loads(text_data)
+            except ValueError:
+                await self.reject("bad_json", _("Text frames must be JSON objects."))
+                return
+            await self.on_message(content)
+        if self.guard.bad_in_a_row == bad_before:
+            self.guard.good()
+
+    async def reject(self, code: str, message: str) -> None:
+        """A bad frame from the client: an error, and the socket closes once it sends nothing else."""
+        await self.error(code, message)
+        if self.guard.bad():
+            await self.close(code=CLOSE_BAD_FRAMES)
 
 
 # --- the channel layer's receive, cancellable ---------------------------------------------

@@ -35,11 +35,11 @@ from emotune.llm import LLMUnavailable
 from emotune.ratelimit import rate_limit_hit, rate_limit_message
 from emotune.sockets import SocketLease
 from emotune.websocket import (
-    CLOSE_BAD_FRAMES,
     CLOSE_NOT_FOUND,
     CLOSE_TOO_MANY_SOCKETS,
     CLOSE_UNAUTHENTICATED,
     FrameGuard,
+    GuardedFrames,
     language_activate,
     layer_receive,
 )
@@ -103,7 +103,7 @@ class Turn:
         self.marks.setdefault(stage, time.monotonic() if at is None else at)
 
 
-class VoiceChatConsumer(AsyncWebsocketConsumer):
+class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
     # --- the channel layer, kept through a Redis restart --------------------------
 
     @property
@@ -199,35 +199,9 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
     async def error(self, code: str, message: str) -> None:
         await self.send_event("error", code=code, message=message)
 
-    async def reject(self, code: str, message: str) -> None:
-        """A bad frame from the client: an error, and the socket closes once it sends nothing else."""
-        await self.error(code, message)
-        if self.guard.bad():
-            await self.close(code=CLOSE_BAD_FRAMES)
+    # --- input (GuardedFrames checks each frame first) -------------------------------
 
-    # --- input ----------------------------------------------------------------------
-
-    async def receive(self, text_data=None, bytes_data=None) -> None:
-        refused = self.guard.admit(text_data, bytes_data)
-        if refused:  # size or rate: abuse, the socket closes
-            close_code, code, message = refused
-            await self.error(code, message)
-            await self.close(code=close_code)
-            return
-        bad_before = self.guard.bad_in_a_row
-        await self.dispatch_frame(text_data, bytes_data)
-        if self.guard.bad_in_a_row == bad_before:
-            self.guard.good()
-
-    async def dispatch_frame(self, text_data: str | None, bytes_data: bytes | None) -> None:
-        if bytes_data is not None:
-            await self.on_audio(bytes_data)
-            return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.reject("bad_json", _("Text frames must be JSON objects."))
-            return
+    async def on_message(self, content) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         handler = {
             "start": self.on_start, "text": self.on_text, "interrupt": self.on_interrupt,
@@ -251,7 +225,8 @@ class VoiceChatConsumer(AsyncWebsocketConsumer):
             self.asr_thread.start()
         await self.send_event("listening")
 
-    async def on_audio(self, data: bytes) -> None:
+    async def on_binary(self, data: bytes) -> None:
+        """Binary frames are PCM16 audio for the recogniser."""
         if self.asr_queue is None:
             await self.reject("not_started", _("Send a start message before audio."))
             return
