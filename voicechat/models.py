@@ -33,6 +33,13 @@ class Message(models.Model):
     interrupted = models.BooleanField(default=False)
     # Per-turn latency (ms): asr_final, llm_first_token, tts_first_audio, total.
     telemetry = models.JSONField(default=dict, blank=True)
+    # Language of the text (ISO 639-1, e.g. "zh", "en"): detected by ASR for a spoken user
+    # turn, the answer language for an assistant turn; blank when unknown.
+    language = models.CharField(max_length=8, blank=True)
+    # Which model produced the text: the recogniser for a spoken user turn, the LLM for an answer.
+    model = models.CharField(max_length=120, blank=True)
+    # Which TTS engine and voice spoke an answer ("piper:en_US-joe-medium", "espeak:cmn", ...).
+    voice = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
