@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import json
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils.translation import gettext as _
 
+from django.conf import settings
+
 from emotune.realtime import user_group
+from emotune.sockets import SocketLease
 from emotune.websocket import (
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
@@ -33,10 +37,21 @@ class EventsConsumer(GuardedFrames, CancellableLayerReceive, AsyncWebsocketConsu
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # No cap on these sockets; the lease only counts them (the sessions metric).
+        self.lease = SocketLease("events", user.pk, self.channel_name, limit=None)
+        self.lease_task = asyncio.ensure_future(self._keep_lease())
+
+    async def _keep_lease(self) -> None:
+        while True:
+            await asyncio.to_thread(self.lease.take)
+            await asyncio.sleep(settings.SOCKET_LEASE_SECONDS / 3)
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if hasattr(self, "lease_task"):
+            self.lease_task.cancel()
+            await asyncio.to_thread(self.lease.give_back)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content))

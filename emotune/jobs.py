@@ -113,6 +113,18 @@ def job_requeue(row: JobRow) -> bool:
     return True
 
 
+def job_fail(row: JobRow, reason: str) -> bool:
+    """End a queued or running job as failed the normal way: row, log, Event, user's socket.
+
+    Used by the reaper and by staff's "mark stuck failed"; a job that already ended is left as it is.
+    """
+    if not row.mark_failed(reason):
+        return False
+    seconds = (timezone.now() - row.started_at).total_seconds() if row.started_at else 0.0
+    _finish(row, "failed", seconds, error=row.error)
+    return True
+
+
 def job_cancel(row: JobRow) -> bool:
     """Cancel a queued or running job. A running handler stops at its next progress report."""
     if not row.mark_cancelled():
@@ -339,18 +351,16 @@ def jobs_reap(*, grace_seconds: int = 30) -> ReapResult:
     cutoff = timezone.now() - timezone.timedelta(seconds=grace_seconds)
     for model in job_models():
         for row in model.objects.filter(status=JobStatus.RUNNING).exclude(worker_name__in=list(workers)):
-            if row.mark_failed("Stopped: the worker running this job went away (restart or crash). Please try again."):
+            if job_fail(row, "Stopped: the worker running this job went away (restart or crash). Please try again."):
                 result.failed += 1
-                _finish(row, "failed", 0.0, error=row.error)
         # A live worker that is not running the row's job lost it (e.g. its database
         # connection died while it tried to record the outcome).
         stale = model.objects.filter(status=JobStatus.RUNNING, worker_name__in=list(workers), started_at__lt=cutoff)
         for row in stale:
-            if row.job_id not in workers.get(row.worker_name, set()) and row.mark_failed(
-                "Stopped: the job ended without recording its outcome. Please try again."
+            if row.job_id not in workers.get(row.worker_name, set()) and job_fail(
+                row, "Stopped: the job ended without recording its outcome. Please try again."
             ):
                 result.failed += 1
-                _finish(row, "failed", 0.0, error=row.error)
         if settings.JOBS_BACKEND == "rq":
             for row in model.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff):
                 try:

@@ -179,7 +179,7 @@ JOB_TIMEOUTS = {
     "voicechat.tts": env_int("JOB_TIMEOUT_TTS", 120, minimum=10),
 }
 JOB_DEFAULT_TIMEOUT = 600
-# How long a finished job's row waits before reaper checks that its worker is alive.
+# Seconds between a worker's heartbeats; its key lives three beats, the reaper runs every sixth beat.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 # Bearer token for /metrics (Prometheus); the endpoint answers 404 while it is unset.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")

@@ -34,6 +34,9 @@ redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(ARGV[3])) + 5)
 return 1
 """
 
+KEY_PREFIX = "emotune:sockets:"
+UNLIMITED = 1 << 30  # a lease kept only to count the socket
+
 _client: redis.Redis | None = None
 _take = None
 _local: dict[str, dict[str, float]] = {}
@@ -51,9 +54,9 @@ def _redis():
 class SocketLease:
     """One socket's place among its user's open sockets of one kind (blocking calls: run them off the loop)."""
 
-    def __init__(self, kind: str, user_id: int, socket_id: str, *, limit: int) -> None:
-        self.key = f"emotune:sockets:{kind}:{user_id}"
-        self.member, self.limit = socket_id, limit
+    def __init__(self, kind: str, user_id: int, socket_id: str, *, limit: int | None) -> None:
+        self.key = f"{KEY_PREFIX}{kind}:{user_id}"
+        self.member, self.limit = socket_id, UNLIMITED if limit is None else limit
 
     def take(self) -> bool:
         """Take (or renew) the place; False when ``limit`` other live sockets hold theirs."""
@@ -83,3 +86,24 @@ class SocketLease:
             _redis()[0].zrem(self.key, self.member)
         except RedisError:
             logger.warning("socket lease %s not given back: Redis unavailable (it runs out by itself)", self.key)
+
+
+def sockets_open() -> dict[str, int]:
+    """Live sockets per kind ("voice", "events"), counted from their leases across every process.
+
+    A socket whose process died stops counting when its lease runs out. Raises RedisError
+    when Redis cannot be read.
+    """
+    now = time.time()
+    counts: dict[str, int] = {}
+    if not settings.REDIS_URL:
+        with _local_lock:
+            for key, held in _local.items():
+                kind = key[len(KEY_PREFIX):].split(":")[0]
+                counts[kind] = counts.get(kind, 0) + sum(1 for t in held.values() if t > now)
+        return counts
+    client, _take = _redis()
+    for key in client.scan_iter(match=f"{KEY_PREFIX}*", count=500):
+        kind = key.decode()[len(KEY_PREFIX):].split(":")[0]
+        counts[kind] = counts.get(kind, 0) + client.zcount(key, now, "+inf")
+    return counts

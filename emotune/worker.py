@@ -20,7 +20,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
@@ -44,6 +44,17 @@ def gpu_memory() -> dict | None:
         "allocated": torch.cuda.memory_allocated(),
         "reserved": torch.cuda.memory_reserved(),
     }
+
+
+def reap_once() -> None:
+    """One reaper run from the heartbeat thread; its database connection is closed after,
+    whether the run worked or not (a broken connection must not be reused next time)."""
+    try:
+        jobs_reap()
+    except Exception:
+        logger.warning("reaper run failed", exc_info=True)
+    finally:
+        connection.close()
 
 
 class EmotuneWorker(SimpleWorker):
@@ -80,12 +91,8 @@ class EmotuneWorker(SimpleWorker):
         beats = 0
         while not self._beat_stop.is_set():
             self._publish()
-            try:
-                if beats % self.reap_every == 0:
-                    jobs_reap()
-                    close_old_connections()
-            except Exception:
-                logger.warning("reaper run failed", exc_info=True)
+            if beats % self.reap_every == 0:
+                reap_once()
             beats += 1
             self._beat_stop.wait(interval)
 

@@ -71,6 +71,17 @@ def _render_musicgen(prompt: str, params: dict, melody, progress: Progress) -> R
     return Rendered(audio, sr, "musicgen", params["model"], "default", info)
 
 
+def audiocraft_get(name: str):
+    """audiocraft's MusicGen ``name`` and the MultiBand Diffusion decoder, loaded once per process."""
+
+    def load():
+        from audiocraft.models import MultiBandDiffusion, MusicGen
+
+        return MusicGen.get_pretrained(name), MultiBandDiffusion.get_mbd_musicgen()
+
+    return engine_get(f"audiocraft:{name}", load)
+
+
 def _render_audiocraft(prompt: str, params: dict, progress: Progress) -> Rendered:
     if not audiocraft_available():
         raise JobError(
@@ -80,14 +91,7 @@ def _render_audiocraft(prompt: str, params: dict, progress: Progress) -> Rendere
     import torch
 
     name = params["model"]
-
-    def load():
-        from audiocraft.models import MultiBandDiffusion, MusicGen
-
-        model = MusicGen.get_pretrained(name)
-        return model, MultiBandDiffusion.get_mbd_musicgen()
-
-    model, mbd = engine_get(f"audiocraft:{name}", load)
+    model, mbd = audiocraft_get(name)
     # audiocraft continues past its 30 s window itself: 18 s stride = 12 s of overlap, as in its app
     model.set_generation_params(
         duration=float(params["duration"]), top_k=int(params["top_k"]), top_p=float(params["top_p"]),
@@ -136,6 +140,7 @@ def engines_warmup() -> list[str]:
     if active == "audiocraft":
         if not audiocraft_available():
             raise JobError("MUSIC_ENGINE=audiocraft but audiocraft is not installed.")
+        audiocraft_get(settings.MUSICGEN_MODEL)
         return ["music.audiocraft"]
     from music.synth import render
 

@@ -469,6 +469,8 @@ class JobRowAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("Mark selected stuck jobs failed"))
     def mark_stuck_failed(self, request, queryset):
+        from emotune.jobs import job_fail
+
         reason = "Stopped by staff: the job was stuck."
-        self._apply(request, queryset, "mark_failed", lambda row: row.mark_failed(reason),
+        self._apply(request, queryset, "mark_failed", lambda row: job_fail(row, reason),
                     _("%(count)d job(s) marked failed."), _("%(count)d job(s) had already ended."))

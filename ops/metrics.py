@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from emotune.sockets import sockets_open
 from ops import selectors
 
 
@@ -52,13 +53,15 @@ class EmotuneCollector(Collector):
                 gpu.add_metric([beat.get("name", "?")], beat["gpu"].get("used", 0))
         yield from (depth, failed, workers, gpu, redis_up)
 
-        sockets = GaugeMetricFamily("emotune_websocket_sessions", "Open websocket sessions (channel-layer members).")
+        sockets = GaugeMetricFamily("emotune_websocket_sessions", "Open websocket sessions by kind (from their leases).",
+                                    labels=["kind"])
         try:
-            count = selectors.websocket_session_count()
-        except Exception:  # noqa: BLE001
-            count = None
-        if count is not None:
-            sockets.add_metric([], count)
+            counts = sockets_open()
+        except Exception:  # noqa: BLE001  Redis unreachable: emotune_redis_up says so
+            counts = None
+        if counts is not None:
+            for kind in ("events", "voice"):
+                sockets.add_metric([kind], counts.get(kind, 0))
             yield sockets
 
 

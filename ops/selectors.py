@@ -236,19 +236,6 @@ def readiness() -> dict[str, dict]:
 # --- Metrics support ---------------------------------------------------------------------------
 
 
-def websocket_session_count() -> int | None:
-    """Open /ws/ sockets, counted as members of channels_redis user groups (None without Redis)."""
-    if settings.JOBS_BACKEND != "rq":
-        return None
-    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
-    conn = _redis()
-    total = 0
-    now = time.time()
-    for key in conn.scan_iter(match=f"{prefix}:group:user.*"):
-        total += conn.zcount(key, now - 86400, "+inf")
-    return total
-
-
 def log_action_choices() -> list[str]:
     """Distinct SystemLog actions for the admin filter (an index-only scan, cached for a minute)."""
     actions = cache.get("ops:log-actions")

@@ -1,6 +1,6 @@
 """/ws/voicechat/<conversation_id>/: one voice conversation, in real time.
 
-Protocol (DESIGN.md "Voice chat over a websocket"): JSON text frames
+Protocol (README "Websocket protocol"): JSON text frames
 ``start``/``text``/``interrupt``/``stop`` and binary PCM16 16 kHz audio in;
 ``asr.partial``/``asr.final``, ``llm.token``/``llm.done``, ``tts.start``/binary
 audio/``tts.end``, ``turn.metrics``, ``turn.interrupted`` and ``error`` out.
@@ -575,7 +575,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         metrics = {k: v for k, v in self.telemetry(turn).items() if k.endswith("_ms") and k != "stages_ms"}
         await self.send_event("turn.metrics", message_id=turn.message_id, **metrics)
         if not turn.error and await database_sync_to_async(self.conversation.messages.count)() == 2:
-            self.title_task = asyncio.ensure_future(self.write_title())
+            self.spawn(self.write_title())  # cancelled with the socket, failures logged
 
     async def write_title(self) -> None:
         """Name the conversation from its first exchange, off the turn's critical path."""

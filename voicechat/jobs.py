@@ -27,9 +27,10 @@ from emotune.realtime import layer_call
 
 logger = logging.getLogger(__name__)
 
-CHUNK_BYTES = 32 * 1024  # ≤ 64 KiB per binary frame (DESIGN.md); 32 KiB ≈ 0.74 s at 22.05 kHz
+CHUNK_BYTES = 32 * 1024  # ≤ 64 KiB per binary frame (README, websocket protocol); 32 KiB ≈ 0.74 s at 22.05 kHz
 CANCEL_KEY = "emotune:voice:cancel:{turn}"
-_cancelled_local: set[str] = set()
+CANCEL_SECONDS = 600  # how long a turn's cancel mark lives (both backends)
+_cancelled_local: dict[str, float] = {}  # turn -> when its mark runs out
 _local_lock = threading.Lock()
 
 
@@ -42,7 +43,7 @@ def _redis():
 def turn_cancel(turn: str, job_ids: list[str] | None = None) -> None:
     if settings.JOBS_BACKEND == "rq":
         connection = _redis()
-        connection.set(CANCEL_KEY.format(turn=turn), 1, ex=600)
+        connection.set(CANCEL_KEY.format(turn=turn), 1, ex=CANCEL_SECONDS)
         from rq.job import Job
 
         for job_id in job_ids or []:
@@ -51,18 +52,23 @@ def turn_cancel(turn: str, job_ids: list[str] | None = None) -> None:
             except Exception:  # already running or finished: the mark stops it
                 pass
     else:
+        now = time.monotonic()
         with _local_lock:
-            _cancelled_local.add(turn)
+            for old in [t for t, until in _cancelled_local.items() if until <= now]:
+                del _cancelled_local[old]
+            _cancelled_local[turn] = now + CANCEL_SECONDS
 
 
 def turn_cancelled(turn: str) -> bool:
     if settings.JOBS_BACKEND == "rq":
         return bool(_redis().exists(CANCEL_KEY.format(turn=turn)))
-    return turn in _cancelled_local
+    with _local_lock:
+        return _cancelled_local.get(turn, 0.0) > time.monotonic()
 
 
 def tts_enqueue(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None) -> str | None:
-    """Send one sentence to the ``gpu`` queue; returns the RQ job id (None in the embedded mode)."""
+    """Send one sentence to the ``gpu`` queue; returns the RQ job id (RQ backend only: the
+    embedded mode synthesises in the consumer's own loop instead)."""
     import django_rq
 
     job = django_rq.get_queue("gpu").enqueue(

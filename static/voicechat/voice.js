@@ -1,4 +1,4 @@
-// Voice chat page: websocket protocol of DESIGN.md, mic via AudioWorklet,
+// Voice chat page: websocket protocol of README.md ("Websocket protocol"), mic via AudioWorklet,
 // gapless playback of streamed PCM16, and a sphere driven by the real audio level.
 const root = document.getElementById("voice");
 const T = JSON.parse(document.getElementById("voice-i18n").textContent);
@@ -82,7 +82,9 @@ function connect() {
   ws.onmessage = (e) => {
     if (typeof e.data !== "string") { playPcm16(e.data); return; }
     const ev = JSON.parse(e.data);
-    window.voiceDebug.events.push(ev.type);
+    const seen = window.voiceDebug.events;
+    seen.push(ev.type);
+    if (seen.length > 500) seen.splice(0, seen.length - 500);  // a long session must not grow it forever
     handlers[ev.type]?.(ev);
   };
 }

@@ -188,3 +188,28 @@ def test_reaper_ends_a_row_its_live_worker_is_not_running(user):
     finally:
         worker.terminate()
         worker.wait(10)
+
+
+def test_a_failed_reap_closes_its_database_connection(monkeypatch):
+    """The heartbeat thread's reaper must not keep a connection a failed run may have broken."""
+    import threading
+
+    from django.db import DatabaseError, connection
+
+    from emotune import worker
+
+    def broken_reap(**kwargs):
+        connection.ensure_connection()  # the run had opened its connection, then failed
+        raise DatabaseError("server has gone away")
+
+    monkeypatch.setattr(worker, "jobs_reap", broken_reap)
+    seen = {}
+
+    def beat():
+        worker.reap_once()
+        seen["open"] = connection.connection is not None
+
+    thread = threading.Thread(target=beat)
+    thread.start()
+    thread.join()
+    assert seen == {"open": False}

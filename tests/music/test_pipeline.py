@@ -85,3 +85,33 @@ def test_engine_checks(settings):
     assert [c.id for c in music_engine_ready(None)] == ["music.E002"]
     settings.MUSIC_ENGINE = "audiocraft"
     assert "music.E001" in [c.id for c in music_engine_ready(None)]
+
+
+def test_audiocraft_warmup_loads_the_model_and_decoder(settings, monkeypatch):
+    """Warm-up with MUSIC_ENGINE=audiocraft must load both models, not only report the name.
+
+    audiocraft is not installable beside this torch, so a stand-in package with its two
+    loader entry points takes its place; the code under test is emotune's warm-up.
+    """
+    import sys
+    import types
+
+    from emotune import engines
+
+    loads = []
+    package = types.ModuleType("audiocraft")
+    models = types.ModuleType("audiocraft.models")
+    models.MusicGen = type("MusicGen", (), {"get_pretrained": staticmethod(lambda name: loads.append(name) or "lm")})
+    models.MultiBandDiffusion = type("MultiBandDiffusion", (), {
+        "get_mbd_musicgen": staticmethod(lambda: loads.append("mbd") or "mbd")})
+    package.models = models
+    monkeypatch.setitem(sys.modules, "audiocraft", package)
+    monkeypatch.setitem(sys.modules, "audiocraft.models", models)
+    settings.MUSIC_ENGINE = "audiocraft"
+    settings.MUSICGEN_MODEL = "facebook/musicgen-small"
+    try:
+        assert engines_warmup() == ["music.audiocraft"]
+        assert loads == ["facebook/musicgen-small", "mbd"]
+        assert "audiocraft:facebook/musicgen-small" in engines.loaded_names()
+    finally:
+        engines._cache.pop("audiocraft:facebook/musicgen-small", None)

@@ -119,3 +119,26 @@ def test_admin_edits_and_deletes_are_logged(client, staff_user, user):
     assert not Conversation.objects.filter(pk=conversation.pk).exists()
     delete = SystemLog.objects.get(action="admin.delete")
     assert delete.detail == {"model": "voicechat.Conversation", "ids": [conversation.pk]}
+
+
+async def test_mark_stuck_failed_ends_the_job_the_normal_way(staff_user, user):
+    """Staff's "mark stuck failed" tells the owner's page and records the job's end like any failure."""
+    from ops.models import Event
+
+    socket = ws_client("/ws/events/", cookie=await sync_to_async(session_cookie)(user))
+    connected, _ = await socket.connect()
+    assert connected
+    stuck = await MusicGeneration.objects.acreate(user=user, status=JobStatus.RUNNING, worker_name="w1")
+
+    def mark():
+        client = Client()
+        client.force_login(staff_user)
+        act(client, "music/musicgeneration", "mark_stuck_failed", [stuck.pk])
+
+    await sync_to_async(mark)()
+    message = await socket.receive_json_from(timeout=3)
+    assert message["type"] == "job.status" and message["id"] == stuck.pk and message["status"] == "failed"
+    assert "stuck" in message["error"]
+    event = await Event.objects.aget(kind="job.finished", subject_id=stuck.pk)
+    assert event.data["outcome"] == "failed" and event.user_id == user.pk
+    await socket.disconnect()

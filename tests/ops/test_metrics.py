@@ -50,25 +50,42 @@ def test_metrics_reports_jobs_queues_and_durations(client, token, user):
     assert values[("emotune_queue_depth", (("queue", "gpu"),))] == 0
     assert values[("emotune_workers_alive", (("queue", "default"),))] == 0
     assert values[("emotune_redis_up", ())] == 1
-    assert ("emotune_websocket_sessions", ()) in values
+    assert ("emotune_websocket_sessions", (("kind", "voice"),)) in values
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_metrics_counts_open_websocket_sessions(token, user):
+async def test_metrics_counts_open_websocket_sessions_by_kind(token, user, settings):
+    """Every kind of socket counts, from its lease; a dead process's socket stops counting."""
     from asgiref.sync import sync_to_async
     from django.test import AsyncClient
 
+    from emotune.sockets import SocketLease
     from tests.helpers import session_cookie, ws_client
+    from voicechat.models import Conversation
 
     client = AsyncClient()
 
-    async def sessions() -> float:
+    async def sessions() -> dict:
         response = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
-        return samples(response.content.decode())[("emotune_websocket_sessions", ())]
+        values = samples(response.content.decode())
+        return {kind: values[("emotune_websocket_sessions", (("kind", kind),))] for kind in ("events", "voice")}
 
     before = await sessions()
-    socket = ws_client("/ws/events/", cookie=await sync_to_async(session_cookie)(user))
-    assert (await socket.connect())[0]
-    assert await sessions() == before + 1
-    await socket.disconnect()
+    cookie = await sync_to_async(session_cookie)(user)
+    events = ws_client("/ws/events/", cookie=cookie)
+    assert (await events.connect())[0]
+    conversation = await Conversation.objects.acreate(user=user)
+    voice = ws_client(f"/ws/voicechat/{conversation.pk}/", cookie=cookie)
+    assert (await voice.connect())[0]
+    # a socket of a process that died: its lease was taken once, never renewed
+    settings.SOCKET_LEASE_SECONDS = 3
+    await sync_to_async(SocketLease("voice", user.pk, "dead-socket", limit=4).take)()
+    assert await sessions() == {"events": before["events"] + 1, "voice": before["voice"] + 2}
+    import asyncio
+
+    await asyncio.sleep(3.2)
+    # the live sockets' leases (taken for 60 s, renewed while they live) hold; the dead one's 3 s ran out
+    assert await sessions() == {"events": before["events"] + 1, "voice": before["voice"] + 1}
+    await events.disconnect()
+    await voice.disconnect()
     assert await sessions() == before

@@ -85,3 +85,22 @@ def test_engines_describe_and_warmup(settings):
     assert rows["vad:silero"]["present"] and rows["tts:espeak"]["active"]
     assert not rows["tts:cosyvoice2"]["present"]
     assert engines.engines_warmup() == ["asr:pocketsphinx", "vad:silero", "tts:espeak"]
+
+
+def test_embedded_cancel_marks_run_out_like_the_redis_ones(settings, monkeypatch):
+    """In-process cancel marks expire after CANCEL_SECONDS and are pruned: a long-lived server
+    that cancels many turns does not keep every turn id forever."""
+    import time
+
+    from voicechat import jobs
+
+    settings.JOBS_BACKEND = "inprocess"
+    monkeypatch.setattr(jobs, "CANCEL_SECONDS", 0.2)
+    monkeypatch.setattr(jobs, "_cancelled_local", {})
+    for n in range(50):
+        jobs.turn_cancel(f"old-{n}")
+    assert jobs.turn_cancelled("old-0")
+    time.sleep(0.25)
+    assert not jobs.turn_cancelled("old-0")
+    jobs.turn_cancel("new")
+    assert set(jobs._cancelled_local) == {"new"} and jobs.turn_cancelled("new")
