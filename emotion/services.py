@@ -13,7 +13,7 @@ from emotion.models import EmotionReading
 from emotune.jobs import JobError, job_enqueue
 from ops.services import log_write
 
-__all__ = ["MediaError", "reading_create", "reading_analyse"]
+__all__ = ["MediaError", "emotion_from_file", "reading_create", "reading_analyse"]
 
 
 def _stored_name(checked: CheckedMedia) -> str:
@@ -72,6 +72,30 @@ def reading_analyse(*, reading: EmotionReading, progress=None) -> EmotionReading
     reading.progress_note = _summary(reading)
     reading.save(update_fields=[*result.keys(), "progress_note"])
     return reading
+
+
+def emotion_from_file(path: str) -> str:
+    """The emotion a photo or video on disk shows, read as an upload would be (Python API, CLI).
+
+    Raises JobError when the file is neither, or no face is found in it.
+    """
+    from emotion.analysis import image_read, video_read
+    from emotion.media import _video_extension
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise JobError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    try:
+        result = video_read(path) if _video_extension(head) else image_read(path)
+    except FileNotFoundError as exc:
+        raise JobError(f"The emotion model is not available: {exc}") from exc
+    except ValueError as exc:  # not an image OpenCV can decode
+        raise JobError(f"{path} is not a photo or video emotune can read.") from exc
+    if not result.get("face_found"):
+        raise JobError(f"No face was found in {path}; pass an emotion instead.")
+    return result["emotion"]
 
 
 def _summary(reading: EmotionReading) -> str:

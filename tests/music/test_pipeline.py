@@ -115,3 +115,27 @@ def test_audiocraft_warmup_loads_the_model_and_decoder(settings, monkeypatch):
         assert "audiocraft:facebook/musicgen-small" in engines.loaded_names()
     finally:
         engines._cache.pop("audiocraft:facebook/musicgen-small", None)
+
+
+def test_run_pipeline_reads_the_emotion_of_a_photo(tmp_path):
+    """run_pipeline(media_path=...) reads the face with the emotion app's pipeline; a photo
+    with no face is a clear error, not a silent 'neutral'."""
+    from emotune.jobs import JobError
+    from music.services import run_pipeline
+    from tests.emotion.media import astronaut_rgb, jpeg_bytes, no_face_rgb
+
+    from emotion.services import emotion_from_file
+
+    face = tmp_path / "face.jpg"
+    face.write_bytes(jpeg_bytes(astronaut_rgb()))
+    expected = emotion_from_file(str(face))
+    result = run_pipeline(media_path=str(face), params={"duration": 5, "seed": 1}, output_dir=tmp_path)
+    assert result["emotion"] == expected and Path(result["outputs"]["wav"]).exists()
+    blank = tmp_path / "blank.jpg"
+    blank.write_bytes(jpeg_bytes(no_face_rgb()))
+    with pytest.raises(JobError, match="No face"):
+        run_pipeline(media_path=str(blank), params={"duration": 5})
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(JobError, match="not a photo or video"):
+        run_pipeline(media_path=str(text), params={"duration": 5})
