@@ -250,6 +250,9 @@ class SlowReaderGuard:
                 except TimeoutError:
                     closed = True
                     logger.warning("websocket %s: client stopped reading, closing %s", scope["path"], CLOSE_SLOW_READER)
+                    # The close frame waits behind the unread backlog: give the client as long
+                    # to read up to it as a send may wait (autobahn's default is 1 s, then 1006).
+                    protocol.closeHandshakeTimeout = max(protocol.closeHandshakeTimeout, settings.WS_SEND_TIMEOUT)
                     await send({"type": "websocket.close", "code": CLOSE_SLOW_READER})
                     return
                 if flow.gone:
