@@ -24,6 +24,17 @@ def _websocket_routes():
     return websocket_urlpatterns + voice_routes
 
 
+def _warmup() -> None:
+    from django.conf import settings
+
+    from emotune.warmup import warmup_start, warmup_steps
+
+    if settings.ENGINE_WARMUP:
+        warmup_start(warmup_steps("server"))
+
+
+_warmup()
+
 _router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -69,10 +69,10 @@ def models_dir() -> Path:
     try:
         from django.conf import settings
 
-        return Path(settings.DATA_DIR) / "models"
+        return Path(settings.MODELS_DIR)
     except Exception:  # outside Django (make's install step): the same default as settings
-        base = Path(os.environ.get("EMOTUNE_DATA_DIR") or Path(__file__).resolve().parent.parent / ".data")
-        return base / "models"
+        default = Path(__file__).resolve().parent.parent / ".data" / "models"
+        return Path(os.environ.get("EMOTUNE_MODELS_DIR") or default)
 
 
 def joined_path(key: str) -> Path:

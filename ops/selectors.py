@@ -225,6 +225,15 @@ def readiness() -> dict[str, dict]:
                 served.update(worker.get("queues") or [])
         for queue in settings.RQ_QUEUES:
             checks[f"worker:{queue}"] = {"ok": queue in served}
+    from emotune.warmup import warmup_state
+
+    # This process's engines loading in the background (the workers' are in their heartbeats).
+    loading = warmup_state()
+    if loading:
+        checks["warmup"] = {
+            "ok": all(step["state"] == "ready" for step in loading.values()),
+            "engines": {name: step["state"] for name, step in loading.items()},
+        }
     try:
         missing = [e["name"] for e in engine_list() if e["active"] and not e["present"]]
         checks["models"] = {"ok": not missing, "missing": missing}

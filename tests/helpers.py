@@ -21,6 +21,7 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["DB_NAME"] = connection.settings_dict["NAME"]
     env["SECRET_KEY"] = settings.SECRET_KEY
+    env.setdefault("ENGINE_WARMUP", "0")  # a test that wants the boot warm-up asks for it
     return env
 
 

@@ -1,6 +1,6 @@
 """Speech recognition outside the server process.
 
-pocketsphinx (and Vosk) decode in C while holding the GIL, so a recogniser in a
+Whisper (CTranslate2), pocketsphinx and Vosk decode in C, and partly while holding the GIL, so a recogniser in a
 thread of the daphne process delays its event loop: one streaming user made
 every other socket of the process lag. Here each server process keeps a few
 recogniser processes (``VOICE_ASR_PROCESSES``, started on first use) and every
@@ -46,6 +46,8 @@ def listener_config() -> dict:
     return {
         "backend": settings.VOICE_ASR,
         "vosk_model_dir": str(settings.VOSK_MODEL_DIR),
+        "whisper_model_dir": str(settings.WHISPER_MODEL_DIR),
+        "languages": list(settings.VOICE_LANGUAGES),
         "end_silence_ms": settings.VOICE_END_SILENCE_MS,
     }
 
@@ -184,6 +186,17 @@ def listener_open():
     return pool.listener_open(config)
 
 
+def listeners_warm() -> None:
+    """Start the recogniser processes and load their models (a session opened and closed
+    in each leaves a loaded recogniser behind), so the first voice connection finds them ready."""
+    if settings.VOICE_ASR_PROCESSES == 0:
+        listener_open().release()  # loads the model into this process's engine cache
+        return
+    opened = [listener_open() for _ in range(settings.VOICE_ASR_PROCESSES)]
+    for listener in opened:
+        listener.close()
+
+
 # --- the recogniser process --------------------------------------------------------
 
 
@@ -202,7 +215,8 @@ def serve(requests: Connection, replies: Connection) -> None:
             if op == "feed":
                 value = listeners[session][0].feed(payload)
             elif op == "open":
-                kind = (payload["backend"], payload["vosk_model_dir"])
+                kind = (payload["backend"], payload["vosk_model_dir"], payload["whisper_model_dir"],
+                        tuple(payload["languages"]))
                 kept = spare.get(kind)
                 listeners[session] = (Listener(**payload, recognizer=kept.pop() if kept else None), kind)
                 value = None

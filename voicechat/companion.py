@@ -26,9 +26,13 @@ PERSONA = (
 )
 
 
-def prompt_messages(*, history: list, user_text: str) -> list[dict]:
-    """System persona + the recent messages (bounded window) + this turn."""
-    messages = [{"role": "system", "content": PERSONA}]
+ANSWER_IN = {"zh": "The user speaks Chinese: answer in Simplified Chinese (简体中文).", "en": "Answer in English."}
+
+
+def prompt_messages(*, history: list, user_text: str, language: str | None = None) -> list[dict]:
+    """System persona (answering in ``language``) + the recent messages (bounded window) + this turn."""
+    persona = f"{PERSONA} {ANSWER_IN[language]}" if language in ANSWER_IN else PERSONA
+    messages = [{"role": "system", "content": persona}]
     for message in history:
         if message.text:
             messages.append({"role": message.role, "content": message.text})
@@ -36,11 +40,24 @@ def prompt_messages(*, history: list, user_text: str) -> list[dict]:
     return messages
 
 
+def answer_model_name() -> str:
+    """The model that answers (recorded on every answer)."""
+    from django.conf import settings
+
+    return f"endpoint:{settings.LLM_MODEL}" if llm_configured() else "smollm2-135m-instruct"
+
+
 def reply_stream(messages: list[dict], *, stop: threading.Event | None = None) -> Iterator[str]:
     if llm_configured():
         yield from chat_stream(messages)
         return
     yield from _smollm2_stream(messages, stop=stop)
+
+
+def reply_warmup() -> None:
+    """Load the offline LLM (nothing to load when an endpoint answers)."""
+    if not llm_configured():
+        engine_get("llm:smollm2", _smollm2_load)
 
 
 def _smollm2_load():

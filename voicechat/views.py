@@ -12,6 +12,7 @@ from accounts.models import Preferences
 from emotune.jobs import JobError
 from emotune.ratelimit import has_upload, rate_limited
 from voicechat import services
+from voicechat.engines import cloning_available, tts_backend
 from voicechat.forms import RenameForm, SpeakerForm
 from voicechat.models import MAX_SPEAKERS_PER_USER
 from voicechat.selectors import conversation_get, conversation_list, message_window, speaker_get, speaker_list
@@ -96,6 +97,8 @@ def speakers(request):
         "speakers": speaker_list(user=request.user),
         "active_speaker_id": prefs.active_speaker_id if prefs else None,
         "max_speakers": MAX_SPEAKERS_PER_USER,
+        "cloning": cloning_available(),
+        "tts_backend": tts_backend(),
     }
     status = 400 if request.method == "POST" else 200  # a POST that gets here was refused
     return render(request, "voicechat/speakers.html", context, status=status)

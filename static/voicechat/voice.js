@@ -97,7 +97,19 @@ const handlers = {
   "turn.start": (ev) => { stopPlayback(); bubble("user", ev.text); answerEl = null; setState("thinking"); },
   "llm.token": (ev) => { if (!answerEl) answerEl = bubble("assistant", ""); answerEl.textContent += ev.text; },
   "llm.done": () => {},
-  "tts.start": (ev) => { sampleRate = ev.sample_rate; },
+  "tts.start": (ev) => {
+    sampleRate = ev.sample_rate;
+    // Say which engine and voice speaks this answer (a Mandarin answer may use another engine).
+    if (ev.seq === 0 && ev.voice && answerEl && !answerEl.parentElement.querySelector(".voice-tag")) {
+      const tag = document.createElement("small");
+      tag.className = "voice-tag muted";
+      tag.textContent = `${T.spokenBy} ${ev.voice}`;
+      answerEl.parentElement.append(" ", tag);
+    }
+  },
+  // Engines still loading after the server started: say so rather than stay silent.
+  "engine.loading": () => { setState("loading", T.loading); },
+  "engine.ready": () => { if (state === "loading") setState("thinking"); },
   "tts.end": () => {},
   "turn.metrics": () => { if (!playing.length) setState(micOn ? "listening" : "idle"); },
   "turn.interrupted": () => { stopPlayback(); answerEl?.parentElement.classList.add("interrupted"); answerEl = null; setState(micOn ? "listening" : "idle"); },

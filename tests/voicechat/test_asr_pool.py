@@ -1,6 +1,6 @@
-"""Recognisers in processes of their own (voicechat.asr_pool): real pocketsphinx on
-Debian's recorded speech, sessions spread over the processes, and a process that
-dies or refuses a session."""
+"""Recognisers in processes of their own (voicechat.asr_pool): real Whisper and
+pocketsphinx on recorded speech (English and Mandarin), sessions spread over the
+processes, and a process that dies or refuses a session."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.voicechat import speech
 from tests.voicechat.test_engines import wer
 
 GOFORWARD = Path("/usr/share/pocketsphinx/test/data/goforward.raw")  # "go forward ten meters"
@@ -51,8 +52,9 @@ def test_a_listener_in_another_process_hears_real_speech(pool, config):
     kinds = [e[0] for e in events]
     assert kinds.count("final") == 1 and "speech" in kinds
     assert "partial" in kinds and kinds.index("partial") < kinds.index("final")
-    _, text, speech_end, final_at = events[kinds.index("final")]
+    _, text, speech_end, final_at, language, label = events[kinds.index("final")]
     assert wer("go forward ten meters", text) < 0.3
+    assert (language, label) == ("en", "pocketsphinx:en-us")
     # Times on this machine's one monotonic clock: the turn ends in the recogniser, then its text is ready.
     assert before < speech_end <= final_at <= time.monotonic()
     listener.close()
@@ -72,7 +74,7 @@ def test_push_to_talk_stop_ends_the_utterance(pool, config):
     assert "final" not in [e[0] for e in events]
     released = time.monotonic()
     (final,) = [e for e in listener.feed([("stop", released)]) if e[0] == "final"]
-    assert final[1].startswith("go forward") and final[2] == released
+    assert speech.said_go_forward(final[1]) and final[2] == released
 
 
 def test_sessions_spread_over_processes_and_are_reused(pool, config):
@@ -81,7 +83,7 @@ def test_sessions_spread_over_processes_and_are_reused(pool, config):
     a.close()
     c = pool.listener_open(config)  # the idle process takes it; no third process
     assert c.process is a.process and len(pool.processes) == 2
-    assert [e[1] for e in speak(c, GOFORWARD.read_bytes() + bytes(32000)) if e[0] == "final"][0].startswith("go forward")
+    assert speech.said_go_forward([e[1] for e in speak(c, GOFORWARD.read_bytes() + bytes(32000)) if e[0] == "final"][0])
 
 
 def test_a_dead_process_fails_its_session_and_is_replaced(pool, config):
@@ -107,3 +109,53 @@ def test_a_session_the_process_cannot_open_leaves_it_serving(pool, config, tmp_p
     listener = pool.listener_open(config)
     assert len(pool.processes) == 1 and pool.processes[0].sessions == 1
     assert any(e[0] == "final" for e in speak(listener, GOFORWARD.read_bytes() + bytes(32000)))
+
+
+# --- Whisper, the default --------------------------------------------------------------
+
+
+@pytest.fixture
+def whisper_config(settings):
+    from voicechat.asr_pool import listener_config
+
+    if not (settings.WHISPER_MODEL_DIR / "model.bin").exists():
+        pytest.skip(f"no Whisper weights in {settings.WHISPER_MODEL_DIR} (make models joins them)")
+    settings.VOICE_ASR = "whisper"
+    settings.VOICE_END_SILENCE_MS = 500
+    return listener_config()
+
+
+def _recordings():
+    chosen = [r for r in speech.english() if "0880" in r.path.name] + speech.mandarin()[:1]
+    return [pytest.param(r, id=f"{r.language}-{r.path.stem}") for r in chosen]
+
+
+@pytest.mark.parametrize("recording", _recordings())
+def test_whisper_hears_real_speech_in_its_language_through_the_pool(pool, whisper_config, recording):
+    listener = pool.listener_open(whisper_config)
+    pcm = bytes(8000) + recording.pcm16() + bytes(32000)  # a breath of silence before, the end-of-turn pause after
+    events = speak(listener, pcm, batch=5)
+    finals = [e for e in events if e[0] == "final"]
+    assert len(finals) == 1, events
+    _, text, speech_end, final_at, language, label = finals[0]
+    assert language == recording.language and label == "whisper:faster-whisper-base"
+    assert speech.error_rate(recording, text) <= 0.25, (recording.text, text)
+    if recording.language == "zh":
+        assert sum("\u4e00" <= c <= "\u9fff" for c in text) >= 8  # Chinese characters, not a romanisation
+    listener.close()
+
+
+def test_whisper_partials_arrive_while_the_user_speaks(pool, whisper_config):
+    (recording,) = [r for r in speech.english() if "0870" in r.path.name]  # 7 s
+    listener = pool.listener_open(whisper_config)
+    events = speak(listener, recording.pcm16() + bytes(32000), batch=5)
+    kinds = [e[0] for e in events]
+    assert "partial" in kinds and kinds.index("partial") < kinds.index("final")
+    partial = events[kinds.index("partial")][1]
+    assert set(speech.normalise_words(partial)) & {"mister", "mr", "john", "dashwood"}, partial
+
+
+def test_whisper_hears_nothing_in_silence(pool, whisper_config):
+    listener = pool.listener_open(whisper_config)
+    assert [e for e in speak(listener, bytes(64000), batch=5) if e[0] in ("final", "partial")] == []
+    assert [e for e in listener.feed([("stop", time.monotonic())]) if e[0] == "final"] == []

@@ -17,6 +17,7 @@ from django.conf import settings
 
 from emotune.audio import pcm16_to_float, resample, wav_bytes
 from tests.helpers import session_cookie
+from tests.voicechat.speech import said_go_forward
 from voicechat.models import Conversation, Speaker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -66,7 +67,7 @@ def test_speaking_into_the_page_shows_transcript_answer_and_plays(user, fake_llm
         page.wait_for_selector('#state[data-state="idle"]', timeout=15000)
         page.click("#mic")
         page.wait_for_selector(".bubble.user", timeout=40000)
-        assert "go forward" in page.inner_text(".bubble.user")
+        assert said_go_forward(page.inner_text(".bubble.user"))
         page.wait_for_function("document.querySelector('.bubble.assistant')?.innerText.includes('Take small steps.')",
                                timeout=20000)
         page.wait_for_function("window.voiceDebug.audioChunks > 0", timeout=30000)
@@ -80,7 +81,7 @@ def test_speaking_into_the_page_shows_transcript_answer_and_plays(user, fake_llm
     while time.monotonic() < deadline and not conversation.messages.filter(role="assistant").exclude(text="").exists():
         time.sleep(0.2)
     messages = list(conversation.messages.values_list("role", "text"))
-    assert messages[0][0] == "user" and messages[0][1].startswith("go forward")
+    assert messages[0][0] == "user" and said_go_forward(messages[0][1])
     assert messages[1] == ("assistant", "Going forward is brave. Take small steps.")
 
 
@@ -100,7 +101,7 @@ def test_speakers_page_screenshot(user, daphne_server, tmp_path, monkeypatch):
         page.wait_for_selector(".speakers-list .pill.succeeded", timeout=30000)
         page.screenshot(path=str(SHOTS / "voice_speakers.png"))
     speaker = Speaker.objects.get(user=user)
-    assert speaker.transcript.startswith("go forward")  # filled in by ASR
+    assert said_go_forward(speaker.transcript)  # filled in by ASR
 
 
 def test_recording_a_voice_in_the_page_makes_a_speaker(user, daphne_server, gpu_worker, tmp_path, monkeypatch):

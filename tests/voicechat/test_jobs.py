@@ -37,7 +37,7 @@ def cosy(monkeypatch, settings, tmp_path, user):
     model = SlowUpstream()
     model.yielded, model.on_piece = [], lambda n: None
     engine = tts.CosyVoice2Synthesizer(model)
-    monkeypatch.setattr(engines, "tts_engine", lambda backend=None: engine)
+    monkeypatch.setattr(engines, "tts_engine", lambda backend=None, language=None: engine)
     return model, speaker
 
 
@@ -81,10 +81,11 @@ def test_engines_describe_and_warmup(settings):
     settings.VOICE_TTS = "espeak"
     rows = {row["name"]: row for row in engines.engines_describe()}
     assert set(rows["tts:espeak"]) == {"name", "kind", "active", "path", "present", "size_bytes", "note"}
-    assert rows["asr:pocketsphinx"]["active"] and rows["asr:pocketsphinx"]["present"] and rows["asr:pocketsphinx"]["size_bytes"] > 1e6
+    assert rows["asr:whisper"]["active"] and rows["asr:whisper"]["present"] and rows["asr:whisper"]["size_bytes"] > 1.4e8
+    assert rows["asr:pocketsphinx"]["present"] and not rows["asr:pocketsphinx"]["active"]
     assert rows["vad:silero"]["present"] and rows["tts:espeak"]["active"]
     assert not rows["tts:cosyvoice2"]["present"]
-    assert engines.engines_warmup() == ["asr:pocketsphinx", "vad:silero", "tts:espeak"]
+    assert engines.engines_warmup() == ["asr:whisper", "vad:silero", "tts:espeak"]
 
 
 def test_embedded_cancel_marks_run_out_like_the_redis_ones(settings, monkeypatch):

@@ -77,7 +77,9 @@ def test_speaker_upload_resamples_and_activates_first(alice_client, user):
 
 def test_speaker_transcript_from_asr_when_left_empty(alice_client, user):
     upload(alice_client, transcript="")
-    assert Speaker.objects.get(user=user).transcript.startswith("go forward")
+    from tests.voicechat.speech import normalise_words
+
+    assert normalise_words(Speaker.objects.get(user=user).transcript)[:2] == ["go", "forward"]
 
 
 @pytest.mark.parametrize(
