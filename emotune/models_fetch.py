@@ -8,8 +8,8 @@ matching variable is unset, so a fetched model is used with nothing else to conf
 
 A fetch asks the hub for the file list and sizes first, skips files already there with the
 right size, checks the free disk against what is left to download, then downloads each file
-with a progress bar (huggingface_hub resumes a ``.incomplete`` file left by an interrupted
-run), and checks every file's size, and its sha256 where the hub gives one (weights kept in
+with a progress bar (tqdm), resuming a ``.partial/`` file left by an interrupted run with
+an HTTP Range request, and checks every file's size, and its sha256 where the hub gives one (weights kept in
 LFS), against the hub's. A wrong file is fetched once more, then reported. Archives (Vosk)
 are unpacked beside themselves. Hub errors become :class:`FetchError`, one line.
 """
@@ -206,12 +206,69 @@ class HubHF:
         return info.sha or model.revision, files
 
     def download(self, model: Model, revision: str, filename: str, target: Path) -> None:
-        from huggingface_hub import hf_hub_download
+        """One file, resumable: bytes land in ``.partial/<file>.<etag>.part`` until complete.
 
+        huggingface_hub's own ``hf_hub_download`` restarts a file from zero in a new process, so
+        the transfer is done here with its URL, metadata call, headers and HTTP session."""
+        from huggingface_hub import get_hf_file_metadata, hf_hub_url
+        from huggingface_hub.utils import build_hf_headers, get_session
+
+        url = hf_hub_url(model.hf, filename, revision=revision, endpoint=self.endpoint)
         try:
-            hf_hub_download(model.hf, filename, revision=revision, local_dir=target, endpoint=self.endpoint)
+            meta = get_hf_file_metadata(url, timeout=float(os.environ.get("HF_HUB_ETAG_TIMEOUT", 20)))
         except Exception as exc:  # noqa: BLE001
             raise self._errors(model.hf, exc) from None
+        part = partial_path(target, filename, meta.etag or "")
+        part.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, 6):
+            offset = part.stat().st_size if part.exists() else 0
+            if meta.size is not None and offset >= meta.size:
+                if offset > meta.size:
+                    part.unlink()
+                    continue
+                break
+            headers = build_hf_headers()
+            headers["Accept-Encoding"] = "identity"
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+            try:
+                with get_session().stream("GET", meta.location, headers=headers, follow_redirects=True,
+                                          timeout=float(os.environ.get("HF_HUB_DOWNLOAD_TIMEOUT", 60))) as response:
+                    if response.status_code >= 400:
+                        raise FetchError(f"{model.hf}/{filename}: the hub answered HTTP {response.status_code}")
+                    if offset and response.status_code != 206:
+                        offset = 0  # the server ignored the range: start over
+                    _stream_into(part, response, offset, meta.size, filename)
+            except FetchError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a dropped connection: resume from what landed
+                if attempt == 5:
+                    raise FetchError(f"{model.hf}/{filename}: download interrupted ({type(exc).__name__}: "
+                                     f"{_one_line(exc)}); run the fetch again to resume") from None
+                continue
+            if meta.size is None or part.stat().st_size >= meta.size:
+                break
+        (target / filename).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(part, target / filename)
+
+
+def partial_path(target: Path, filename: str, etag: str) -> Path:
+    """Where an unfinished download of ``filename`` (at hub version ``etag``) keeps its bytes."""
+    return target / ".partial" / f"{filename}.{etag[:16]}.part"
+
+
+def _stream_into(part: Path, response, offset: int, total: int | None, label: str) -> None:
+    from tqdm.auto import tqdm
+
+    quiet = bool(os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS"))
+    with part.open("r+b" if offset else "wb") as out, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
+                                                           unit_divisor=1024, desc=label, disable=quiet or None,
+                                                           leave=False) as bar:
+        out.seek(offset)
+        out.truncate()
+        for block in response.iter_bytes():
+            out.write(block)
+            bar.update(len(block))
 
 
 class HubModelScope:
@@ -286,6 +343,9 @@ def fetch(model: Model, source: str = "hf", *, say: Callable[[str], None] = prin
     target.mkdir(parents=True, exist_ok=True)
     for remote_file in todo:
         path = target / remote_file.name
+        if path.exists():  # there but wrong (truncated, edited): start that file afresh
+            say(f"{model.name}: {remote_file.name} is {_file_ok(path, remote_file, hash_it=verify)}; fetching it again")
+            _forget(target, remote_file.name)
         for attempt in (1, 2):
             hub.download(model, revision, remote_file.name, target)
             problem = _file_ok(path, remote_file, hash_it=True)
@@ -305,11 +365,8 @@ def fetch(model: Model, source: str = "hf", *, say: Callable[[str], None] = prin
 
 
 def _forget(target: Path, filename: str) -> None:
-    """Remove a bad file and huggingface_hub's record of it, so the next download starts clean."""
+    """Remove a bad (or no longer needed) file, so the next download starts clean."""
     (target / filename).unlink(missing_ok=True)
-    meta = target / ".cache" / "huggingface" / "download"
-    for suffix in (".metadata", ".lock"):
-        (meta / f"{filename}{suffix}").unlink(missing_ok=True)
 
 
 def _unpack(target: Path, archive: str, marker: str) -> None:
@@ -337,7 +394,7 @@ def _unpack(target: Path, archive: str, marker: str) -> None:
 
 
 def _tree_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and ".cache" not in p.parts)
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and ".partial" not in p.parts)
 
 
 def registry_rows() -> list[dict]:
