@@ -60,6 +60,12 @@ class Command(BaseCommand):
                 )
                 if engine["note"]:
                     self.stdout.write(f"{'':<10} {engine['note']}")
+        if not apps and not options["json"]:
+            from emotune.models_fetch import REGISTRY, model_present
+
+            absent = [m.name for m in REGISTRY.values() if (m.hf or m.modelscope) and not model_present(m)]
+            if absent:
+                self.stdout.write(f"Not fetched (manage.py emotune_models fetch NAME): {', '.join(absent)}")
         if warmup:
             self._warmup(apps)
         missing = [e["name"] for e in engines if e["active"] and not e["present"]]
