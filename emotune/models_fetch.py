@@ -6,6 +6,10 @@ inside it, about how large they are, which profile (``gpu``, ``cpu``) wants them
 engine row of ``emotune_models`` they feed. Settings look in ``MODELS_DIR/<name>/`` when the
 matching variable is unset, so a fetched model is used with nothing else to configure.
 
+Hugging Face is reached through huggingface_hub's URLs, metadata calls and headers (so
+``HF_ENDPOINT`` and ``HF_TOKEN`` work as everywhere), ModelScope through its public HTTP API
+(``MODELSCOPE_DOMAIN``), so neither needs more than what requirements.txt installs.
+
 A fetch asks the hub for the file list and sizes first, skips files already there with the
 right size, checks the free disk against what is left to download, then downloads each file
 with a progress bar (tqdm), resuming a ``.partial/`` file left by an interrupted run with
@@ -49,6 +53,7 @@ class Model:
     marker: str  # a file inside the folder that says the model is there
     archive: str | None = None  # a zip in the repo to unpack into the folder
     revision: str = "main"
+    ms_revision: str = "master"
     note: str = ""
     exclude: tuple[str, ...] = field(default=())
 
@@ -168,8 +173,56 @@ def disk_free(path: Path) -> int:
     return shutil.disk_usage(probe).free
 
 
+def _download(url: str, headers: dict, size: int | None, part: Path, destination: Path, label: str,
+              *, timeout: float) -> None:
+    """GET ``url`` into ``part``, resuming what is there with a Range request; then move it to ``destination``.
+
+    A dropped connection resumes from the bytes that landed (five tries); an HTTP error is a FetchError."""
+    from huggingface_hub.utils import get_session
+
+    part.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 6):
+        offset = part.stat().st_size if part.exists() else 0
+        if size is not None and offset >= size:
+            if offset > size:  # not this file's bytes: start over
+                part.unlink()
+                continue
+            break
+        wanted = {**headers, "Accept-Encoding": "identity"}
+        if offset:
+            wanted["Range"] = f"bytes={offset}-"
+        try:
+            with get_session().stream("GET", url, headers=wanted, follow_redirects=True, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    raise FetchError(f"{label}: the hub answered HTTP {response.status_code}")
+                if offset and response.status_code != 206:
+                    offset = 0  # the server ignored the range: start over
+                _stream_into(part, response, offset, size, label)
+        except FetchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a dropped connection: resume from what landed
+            if attempt == 5:
+                raise FetchError(f"{label}: download interrupted ({type(exc).__name__}: {_one_line(exc)}); "
+                                 f"run the fetch again to resume") from None
+            continue
+        if size is None or part.stat().st_size >= size:
+            break
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part, destination)
+
+
+def _timeout(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+
+
 class HubHF:
-    """Hugging Face hub through huggingface_hub (HF_ENDPOINT honoured, read when called)."""
+    """Hugging Face hub through huggingface_hub's URLs, metadata calls and headers (HF_ENDPOINT, HF_TOKEN).
+
+    huggingface_hub's own ``hf_hub_download`` restarts a file from zero in a new process, so
+    the transfer itself is :func:`_download`, which resumes."""
 
     name = "hf"
 
@@ -195,7 +248,7 @@ class HubHF:
         repo = model.hf
         try:
             info = HfApi(endpoint=self.endpoint).model_info(repo, revision=model.revision, files_metadata=True,
-                                                           timeout=float(os.environ.get("HF_HUB_ETAG_TIMEOUT", 20)))
+                                                           timeout=_timeout("HF_HUB_ETAG_TIMEOUT", 20))
         except Exception as exc:  # noqa: BLE001 - every hub failure is one line for the user
             raise self._errors(repo, exc) from None
         files = []
@@ -205,51 +258,75 @@ class HubHF:
                                     (lfs.size if lfs else None), lfs.sha256 if lfs else None))
         return info.sha or model.revision, files
 
-    def download(self, model: Model, revision: str, filename: str, target: Path) -> None:
-        """One file, resumable: bytes land in ``.partial/<file>.<etag>.part`` until complete.
-
-        huggingface_hub's own ``hf_hub_download`` restarts a file from zero in a new process, so
-        the transfer is done here with its URL, metadata call, headers and HTTP session."""
+    def download(self, model: Model, revision: str, remote: RemoteFile, target: Path) -> None:
         from huggingface_hub import get_hf_file_metadata, hf_hub_url
-        from huggingface_hub.utils import build_hf_headers, get_session
+        from huggingface_hub.utils import build_hf_headers
 
-        url = hf_hub_url(model.hf, filename, revision=revision, endpoint=self.endpoint)
+        url = hf_hub_url(model.hf, remote.name, revision=revision, endpoint=self.endpoint)
         try:
-            meta = get_hf_file_metadata(url, timeout=float(os.environ.get("HF_HUB_ETAG_TIMEOUT", 20)))
+            meta = get_hf_file_metadata(url, timeout=_timeout("HF_HUB_ETAG_TIMEOUT", 20))
         except Exception as exc:  # noqa: BLE001
             raise self._errors(model.hf, exc) from None
-        part = partial_path(target, filename, meta.etag or "")
-        part.parent.mkdir(parents=True, exist_ok=True)
-        for attempt in range(1, 6):
-            offset = part.stat().st_size if part.exists() else 0
-            if meta.size is not None and offset >= meta.size:
-                if offset > meta.size:
-                    part.unlink()
-                    continue
-                break
-            headers = build_hf_headers()
-            headers["Accept-Encoding"] = "identity"
-            if offset:
-                headers["Range"] = f"bytes={offset}-"
-            try:
-                with get_session().stream("GET", meta.location, headers=headers, follow_redirects=True,
-                                          timeout=float(os.environ.get("HF_HUB_DOWNLOAD_TIMEOUT", 60))) as response:
-                    if response.status_code >= 400:
-                        raise FetchError(f"{model.hf}/{filename}: the hub answered HTTP {response.status_code}")
-                    if offset and response.status_code != 206:
-                        offset = 0  # the server ignored the range: start over
-                    _stream_into(part, response, offset, meta.size, filename)
-            except FetchError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a dropped connection: resume from what landed
-                if attempt == 5:
-                    raise FetchError(f"{model.hf}/{filename}: download interrupted ({type(exc).__name__}: "
-                                     f"{_one_line(exc)}); run the fetch again to resume") from None
-                continue
-            if meta.size is None or part.stat().st_size >= meta.size:
-                break
-        (target / filename).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(part, target / filename)
+        part = partial_path(target, remote.name, meta.etag or revision)
+        _download(meta.location, build_hf_headers(), meta.size, part, target / remote.name, remote.name,
+                  timeout=_timeout("HF_HUB_DOWNLOAD_TIMEOUT", 60))
+
+
+def _modelscope_endpoint() -> str:
+    domain = (os.environ.get("MODELSCOPE_DOMAIN") or "www.modelscope.cn").rstrip("/")
+    return domain if "://" in domain else f"https://{domain}"
+
+
+class HubModelScope:
+    """ModelScope through its public HTTP API (no client needed); ``MODELSCOPE_DOMAIN`` as modelscope reads it.
+
+    ``GET /api/v1/models/<repo>/repo/files?Revision=master&Recursive=true`` lists files with
+    sizes and sha256; ``GET /api/v1/models/<repo>/repo?Revision=..&FilePath=..`` serves one,
+    with Range support."""
+
+    name = "modelscope"
+
+    def __init__(self):
+        self.endpoint = _modelscope_endpoint()
+
+    def _unreachable(self, exc: Exception) -> FetchError:
+        return FetchError(f"cannot reach ModelScope at {self.endpoint} ({type(exc).__name__}: {_one_line(exc)}); "
+                          f"check the network or MODELSCOPE_DOMAIN, or use --source hf")
+
+    def listing(self, model: Model) -> tuple[str, list[RemoteFile]]:
+        from urllib.parse import quote
+
+        from huggingface_hub.utils import get_session
+
+        url = (f"{self.endpoint}/api/v1/models/{quote(model.modelscope)}/repo/files"
+               f"?Revision={quote(model.ms_revision)}&Recursive=true")
+        try:
+            response = get_session().get(url, timeout=_timeout("HF_HUB_ETAG_TIMEOUT", 20), follow_redirects=True)
+        except Exception as exc:  # noqa: BLE001
+            raise self._unreachable(exc) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 400 or body.get("Code") not in (200, None) or not isinstance(body.get("Data"), dict):
+            message = body.get("Message") or f"HTTP {response.status_code}"
+            raise FetchError(f"{model.modelscope} is not on ModelScope at {self.endpoint} ({_one_line(message)})")
+        files = [RemoteFile(f["Path"], f.get("Size"), f.get("Sha256") or None)
+                 for f in body["Data"].get("Files") or [] if f.get("Type") != "tree" and f.get("Path")]
+        return model.ms_revision, files
+
+    def download(self, model: Model, revision: str, remote: RemoteFile, target: Path) -> None:
+        from urllib.parse import quote
+
+        url = (f"{self.endpoint}/api/v1/models/{quote(model.modelscope)}/repo"
+               f"?Revision={quote(revision)}&FilePath={quote(remote.name)}")
+        try:
+            _download(url, {}, remote.size, partial_path(target, remote.name, remote.sha256 or revision),
+                      target / remote.name, remote.name, timeout=_timeout("HF_HUB_DOWNLOAD_TIMEOUT", 60))
+        except FetchError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise self._unreachable(exc) from None
 
 
 def partial_path(target: Path, filename: str, etag: str) -> Path:
@@ -269,39 +346,6 @@ def _stream_into(part: Path, response, offset: int, total: int | None, label: st
         for block in response.iter_bytes():
             out.write(block)
             bar.update(len(block))
-
-
-class HubModelScope:
-    """ModelScope through its own client, imported only when chosen."""
-
-    name = "modelscope"
-
-    def __init__(self):
-        try:
-            from modelscope.hub.api import HubApi  # noqa: F401
-        except ImportError:
-            raise FetchError("--source modelscope needs the modelscope client: .venv/bin/pip install modelscope") from None
-
-    def listing(self, model: Model) -> tuple[str, list[RemoteFile]]:
-        from modelscope.hub.api import HubApi
-
-        try:
-            entries = HubApi().get_model_files(model.modelscope, revision="master", recursive=True)
-        except Exception as exc:  # noqa: BLE001
-            raise FetchError(f"cannot list {model.modelscope} on ModelScope ({type(exc).__name__}: "
-                             f"{_one_line(exc)})") from None
-        files = [RemoteFile(e["Path"], e.get("Size"), e.get("Sha256") or None)
-                 for e in entries if e.get("Type") != "tree"]
-        return "master", files
-
-    def download(self, model: Model, revision: str, filename: str, target: Path) -> None:
-        from modelscope.hub.snapshot_download import snapshot_download
-
-        try:
-            snapshot_download(model.modelscope, revision=revision, local_dir=str(target), allow_patterns=[filename])
-        except Exception as exc:  # noqa: BLE001
-            raise FetchError(f"ModelScope download of {model.modelscope}/{filename} failed ({type(exc).__name__}: "
-                             f"{_one_line(exc)})") from None
 
 
 def hub_for(source: str):
@@ -347,7 +391,7 @@ def fetch(model: Model, source: str = "hf", *, say: Callable[[str], None] = prin
             say(f"{model.name}: {remote_file.name} is {_file_ok(path, remote_file, hash_it=verify)}; fetching it again")
             _forget(target, remote_file.name)
         for attempt in (1, 2):
-            hub.download(model, revision, remote_file.name, target)
+            hub.download(model, revision, remote_file, target)
             problem = _file_ok(path, remote_file, hash_it=True)
             if problem is None:
                 break

@@ -9,6 +9,10 @@ and, for LFS files, sha256: what ``model_info(files_metadata=True)`` reads) and
 ``HEAD``/``GET /<repo>/resolve/<rev>/<path>`` with ``X-Repo-Commit``, ``ETag`` (the sha256 for
 LFS files, as the hub's ``X-Linked-Etag``), ``Content-Length`` and ``Range`` (206) support.
 
+The same hub answers ModelScope's API for the same repos: ``GET /api/v1/models/<repo>/repo/files``
+(``{"Code": 200, "Data": {"Files": [{"Path", "Size", "Sha256", "Type"}]}}``) and
+``GET /api/v1/models/<repo>/repo?Revision=..&FilePath=..`` (the file, with Range support).
+
 Faults, per file path: ``hub.corrupt[path] = n`` serves a flipped byte for the next n GETs;
 ``hub.cut[path] = nbytes`` closes the connection after nbytes of the next GET's body.
 Every request is kept in ``hub.requests`` as (method, path, Range header or None, bytes sent).
@@ -21,7 +25,7 @@ import json
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 LFS_FROM = 1024  # files this large are "LFS" files (sha256 etag), like weights on the hub
 
@@ -67,8 +71,13 @@ class FakeHub:
                 pass
 
             def _split(self):
-                path = unquote(urlsplit(self.path).path)
+                split = urlsplit(self.path)
+                path = unquote(split.path)
                 parts = path.strip("/").split("/")
+                if parts[:3] == ["api", "v1", "models"] and len(parts) == 7 and parts[5:] == ["repo", "files"]:
+                    return "ms-api", "/".join(parts[3:5]), None
+                if parts[:3] == ["api", "v1", "models"] and len(parts) == 6 and parts[5] == "repo":
+                    return "file", "/".join(parts[3:5]), parse_qs(split.query).get("FilePath", [None])[0]
                 if parts[:2] == ["api", "models"] and len(parts) >= 6 and parts[4] == "revision":
                     return "api", "/".join(parts[2:4]), None
                 if len(parts) >= 5 and parts[2] == "resolve":
@@ -98,6 +107,18 @@ class FakeHub:
                 if files is None:
                     hub.requests.append((self.command, self.path, None, 0))
                     return self._missing()
+                if kind == "ms-api":
+                    listing = [{"Path": name, "Name": name.rsplit("/", 1)[-1], "Size": len(data), "Type": "blob",
+                                "Sha256": hashlib.sha256(data).hexdigest(), "Revision": hub.commits[repo]}
+                               for name, data in files.items()]
+                    body = json.dumps({"Code": 200, "Data": {"Files": listing}, "Success": True}).encode()
+                    hub.requests.append((self.command, self.path, None, len(body)))
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if kind == "api":
                     siblings = []
                     for name, data in files.items():

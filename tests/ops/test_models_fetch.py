@@ -160,6 +160,35 @@ def test_unreachable_hub_is_one_line_and_a_failing_exit(tmp_path):
     assert "HF_ENDPOINT" in lines[0] and lines[-1].startswith("CommandError: 1 of 1 model(s) not fetched")
 
 
+def test_modelscope_source_lands_checks_and_resumes_the_same_way(hub, data_dir, monkeypatch):
+    hub.add("iic/CosyVoice2-0.5B", {"cosyvoice2.yaml": b"sample_rate: 24000\n", "llm.pt": WEIGHTS,
+                                    "CosyVoice-BlankEN/config.json": b"{}", "asset/zero_shot_prompt.wav": b"RIFF"})
+    monkeypatch.setenv("MODELSCOPE_DOMAIN", hub.url)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # Hugging Face is not asked
+    folder = data_dir / "models" / "CosyVoice2-0.5B"
+    partial = models_fetch.partial_path(folder, "llm.pt", hashlib.sha256(WEIGHTS).hexdigest())
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(WEIGHTS[:5000])
+    hub.corrupt["cosyvoice2.yaml"] = 1
+    out = fetch("CosyVoice2-0.5B", source="modelscope")
+    assert (folder / "llm.pt").read_bytes() == WEIGHTS
+    assert (folder / "cosyvoice2.yaml").read_bytes() == b"sample_rate: 24000\n"
+    assert (folder / "CosyVoice-BlankEN" / "config.json").read_bytes() == b"{}"
+    assert not (folder / "asset").exists()  # excluded in the table
+    assert [(r[2], r[3]) for r in hub.gets("llm.pt")] == [("bytes=5000-", len(WEIGHTS) - 5000)]
+    assert len(hub.gets("cosyvoice2.yaml")) == 2 and "cosyvoice2.yaml is sha256" in out
+    assert all("/api/v1/models/iic/CosyVoice2-0.5B/" in r[1] for r in hub.requests if r[1].startswith("/api"))
+
+
+def test_unreachable_modelscope_is_one_line(data_dir, monkeypatch):
+    monkeypatch.setenv("MODELSCOPE_DOMAIN", "http://127.0.0.1:9")
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 of 1 model"):
+        call_command("emotune_models", "fetch", "CosyVoice2-0.5B", "--source", "modelscope", stdout=out, stderr=out)
+    assert out.getvalue().startswith("CosyVoice2-0.5B: cannot reach ModelScope at http://127.0.0.1:9 (")
+    assert len(out.getvalue().strip().splitlines()) == 1
+
+
 def test_unknown_names_and_sources_without_a_repo_are_reported(hub, data_dir):
     with pytest.raises(CommandError, match="unknown model nope"):
         fetch("nope")
