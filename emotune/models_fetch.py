@@ -375,6 +375,9 @@ def fetch(model: Model, source: str = "hf", *, say: Callable[[str], None] = prin
     if not wanted:
         raise FetchError(f"{repo} has none of {', '.join(model.files)}")
     todo = [by_name[n] for n in wanted if _file_ok(target / n, by_name[n], hash_it=verify)]
+    # The marker file comes last: a run stopped halfway leaves no marker, so settings do not
+    # point at a half-filled folder and the next run fetches the rest.
+    todo.sort(key=lambda f: f.name == model.marker)
     need = sum(f.size or 0 for f in todo)
     if model.archive and model.archive in by_name:
         need += 2 * (by_name[model.archive].size or 0)  # unpacked beside the zip (about twice its size)
@@ -423,7 +426,7 @@ def _unpack(target: Path, archive: str, marker: str) -> None:
             if marker_at is None:
                 raise FetchError(f"{archive} holds no {marker}")
             prefix = marker_at[: -len(marker)]
-            for info in bundle.infolist():
+            for info in sorted(bundle.infolist(), key=lambda i: i.filename == marker_at):  # marker last
                 if info.is_dir() or not info.filename.startswith(prefix):
                     continue
                 relative = Path(info.filename[len(prefix):])

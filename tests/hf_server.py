@@ -14,6 +14,7 @@ The same hub answers ModelScope's API for the same repos: ``GET /api/v1/models/<
 ``GET /api/v1/models/<repo>/repo?Revision=..&FilePath=..`` (the file, with Range support).
 
 Faults, per file path: ``hub.corrupt[path] = n`` serves a flipped byte for the next n GETs;
+``hub.fail[path] = n`` answers HTTP 500 to the next n GETs;
 ``hub.cut[path] = nbytes`` closes the connection after nbytes of the next GET's body.
 Every request is kept in ``hub.requests`` as (method, path, Range header or None, bytes sent).
 """
@@ -45,6 +46,7 @@ class FakeHub:
         self.commits: dict[str, str] = {}
         self.corrupt: dict[str, int] = {}
         self.cut: dict[str, int] = {}
+        self.fail: dict[str, int] = {}
         self.requests: list[tuple[str, str, str | None, int]] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
@@ -140,6 +142,10 @@ class FakeHub:
                     hub.requests.append((self.command, filename or self.path, None, 0))
                     return self._missing(message="Entry not found")
                 data = files[filename]
+                if not head and hub.fail.get(filename, 0) > 0:
+                    hub.fail[filename] -= 1
+                    hub.requests.append(("GET", filename, self.headers.get("Range"), 0))
+                    return self._missing(code=500, message="Internal error")
                 lfs = len(data) >= LFS_FROM
                 etag = hashlib.sha256(data).hexdigest() if lfs else hashlib.sha1(data).hexdigest()
                 start, status = 0, 200

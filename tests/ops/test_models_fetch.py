@@ -137,6 +137,17 @@ def test_an_interrupted_download_resumes_where_it_stopped(hub, data_dir):
     assert [r[3] for r in state_gets] == [2000, len(STATE) - 2000] and state_gets[1][2] == "bytes=2000-"
 
 
+def test_a_run_that_fails_halfway_leaves_no_marker_and_the_next_run_completes(hub, data_dir):
+    hub.fail["model.safetensors"] = 1
+    with pytest.raises(CommandError):
+        fetch("musicgen-small")
+    folder = data_dir / "models" / "musicgen-small"
+    assert not (folder / "config.json").exists()  # the marker comes last: settings do not use this folder yet
+    assert not models_fetch.model_present(models_fetch.REGISTRY["musicgen-small"])
+    assert "musicgen-small: ok" in fetch("musicgen-small")
+    assert (folder / "model.safetensors").read_bytes() == WEIGHTS and (folder / "config.json").is_file()
+
+
 def test_not_enough_disk_is_a_clear_error(hub, data_dir, monkeypatch):
     monkeypatch.setattr(models_fetch, "disk_free", lambda path: 10_000)
     out = StringIO()

@@ -109,6 +109,8 @@ class Command(BaseCommand):
         for model in chosen:
             try:
                 fetch(model, options["source"], say=self.stdout.write, verify=options["verify"])
+            except KeyboardInterrupt:
+                raise CommandError(f"{model.name}: interrupted; run the same command again to resume") from None
             except FetchError as exc:
                 failed.append(model.name)
                 self.stderr.write(self.style.ERROR(f"{model.name}: {exc}"))
