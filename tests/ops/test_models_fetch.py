@@ -84,6 +84,9 @@ def test_fetch_unpacks_vosk_and_settings_and_listing_pick_it_up(hub, data_dir):
     assert (folder / "am" / "final.mdl").read_bytes() == WEIGHTS
     assert not (folder / "en").exists() or not any((folder / "en").iterdir())  # the zip is not kept
     fetch("musicgen-small")
+    face = data_dir / "models" / "resemotenet" / "resemotenet.pth"  # placed by hand (no hub copy)
+    face.parent.mkdir(parents=True)
+    face.write_bytes(b"weights")
     env = {k: v for k, v in os.environ.items() if k not in ("VOSK_MODEL_DIR", "MUSICGEN_MODEL", "FACE_CKPT")}
     env.update(DEBUG="1", EMOTUNE_DATA_DIR=str(data_dir), VOICE_ASR="vosk", MUSIC_ENGINE="musicgen")
     result = subprocess.run([sys.executable, "manage.py", "emotune_models", "--json"], cwd=ROOT, env=env,
@@ -92,7 +95,9 @@ def test_fetch_unpacks_vosk_and_settings_and_listing_pick_it_up(hub, data_dir):
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert rows["asr:vosk"]["present"] and rows["asr:vosk"]["active"]
     assert rows["asr:vosk"]["path"] == str(folder)
-    assert rows["music.musicgen"]["present"] and rows["music.musicgen"]["path"] == str(data_dir / "models" / "musicgen-small")
+    assert rows["music.musicgen"]["present"]
+    assert rows["music.musicgen"]["path"] == str(data_dir / "models" / "musicgen-small")
+    assert rows["resemotenet"]["present"] and rows["resemotenet"]["path"] == str(face)
 
 
 def test_a_truncated_file_is_fetched_again(hub, data_dir):
