@@ -358,7 +358,7 @@ def fetch(model: Model, source: str = "hf", *, say: Callable[[str], None] = prin
           hub=None) -> Path:
     """Download ``model`` into its folder; returns the folder. Raises FetchError."""
     target = model.path()
-    if model_present(model) and not verify:
+    if model_present(model) and (not verify or model.archive):  # an unpacked archive has nothing to compare
         say(f"{model.name}: present in {target}")
         return target
     repo = model.repo(source)
@@ -405,6 +405,7 @@ def fetch(model: Model, source: str = "hf", *, say: Callable[[str], None] = prin
     if model.archive:
         _unpack(target, model.archive, model.marker)
         _forget(target, model.archive)  # the unpacked model is what counts; the zip would only take space
+    _prune_empty(target)
     if not model_present(model):
         raise FetchError(f"{model.name}: downloaded, but {model.marker} is not in {target}")
     say(f"{model.name}: ok, {human(_tree_size(target))} in {target}")
@@ -414,6 +415,13 @@ def fetch(model: Model, source: str = "hf", *, say: Callable[[str], None] = prin
 def _forget(target: Path, filename: str) -> None:
     """Remove a bad (or no longer needed) file, so the next download starts clean."""
     (target / filename).unlink(missing_ok=True)
+
+
+def _prune_empty(target: Path) -> None:
+    """Drop folders a fetch left empty (``.partial/``, the archive's own folder)."""
+    for folder in sorted((p for p in target.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _unpack(target: Path, archive: str, marker: str) -> None:

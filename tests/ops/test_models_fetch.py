@@ -82,7 +82,7 @@ def test_fetch_unpacks_vosk_and_settings_and_listing_pick_it_up(hub, data_dir):
     folder = data_dir / "models" / "vosk-model-small-en-us-0.15"
     assert (folder / "conf" / "model.conf").read_text() == "--min-active=200\n"
     assert (folder / "am" / "final.mdl").read_bytes() == WEIGHTS
-    assert not (folder / "en").exists() or not any((folder / "en").iterdir())  # the zip is not kept
+    assert not (folder / "en").exists() and not (folder / ".partial").exists()  # the zip is not kept
     fetch("musicgen-small")
     face = data_dir / "models" / "resemotenet" / "resemotenet.pth"  # placed by hand (no hub copy)
     face.parent.mkdir(parents=True)
@@ -108,6 +108,17 @@ def test_a_truncated_file_is_fetched_again(hub, data_dir):
     out = fetch("musicgen-small")
     assert "model.safetensors is 1000 bytes, expected 16384; fetching it again" in out
     assert weights.read_bytes() == WEIGHTS
+
+
+def test_verify_hashes_files_already_there(hub, data_dir):
+    fetch("musicgen-small")
+    weights = data_dir / "models" / "musicgen-small" / "model.safetensors"
+    weights.write_bytes(b"\0" + WEIGHTS[1:])  # same size: only a hash tells
+    assert "present" in fetch("musicgen-small")
+    out = fetch("musicgen-small", verify=True)
+    assert "model.safetensors is sha256" in out and "fetching it again" in out
+    assert weights.read_bytes() == WEIGHTS
+    assert len(hub.gets("model.safetensors")) == 2 and len(hub.gets("config.json")) == 1
 
 
 def test_a_corrupt_download_is_fetched_again_then_reported(hub, data_dir):
