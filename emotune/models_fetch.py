@@ -240,7 +240,8 @@ class HubHF:
         if isinstance(exc, (RevisionNotFoundError, EntryNotFoundError)):
             return FetchError(f"{repo}: {_one_line(exc)}")
         return FetchError(f"cannot reach the model hub at {self.endpoint} ({type(exc).__name__}: {_one_line(exc)}); "
-                          f"check the network, or set HF_ENDPOINT (e.g. https://hf-mirror.com) or use --source modelscope")
+                          "check the network, or set HF_ENDPOINT (e.g. https://hf-mirror.com) "
+                          "or use --source modelscope")
 
     def listing(self, model: Model) -> tuple[str, list[RemoteFile]]:
         from huggingface_hub import HfApi

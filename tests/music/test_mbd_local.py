@@ -47,7 +47,8 @@ def audiocraft(monkeypatch):
     modules["audiocraft.models"].MultiBandDiffusion = MultiBandDiffusion
     modules["audiocraft.models.loaders"].load_compression_model = load_compression_model
     modules["audiocraft.models.loaders"].load_diffusion_models = load_diffusion_models
-    modules["audiocraft.models.multibanddiffusion"].DiffusionProcess = lambda model, noise_schedule: (model, noise_schedule)
+    modules["audiocraft.models.multibanddiffusion"].DiffusionProcess = lambda model, noise_schedule: (
+        model, noise_schedule)
     modules["audiocraft.modules.diffusion_schedule"].NoiseSchedule = lambda **kw: kw
     for name, module in modules.items():
         monkeypatch.setitem(sys.modules, name, module)
