@@ -18,15 +18,15 @@ TEST_REDIS_DB ?= 9
 TEST_ENV := DB_HOST=127.0.0.1 DB_PORT=3306 DB_USER=emotune DB_PASSWORD=emotune DB_NAME=$(TEST_DB) \
 	REDIS_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB) EMOTUNE_DATA_DIR=$(CURDIR)/.data/test
 
-.PHONY: run test test-long system-run system-test services venv models locale admin clean
+.PHONY: run test test-long system-run system-test services venv models locale admin demo clean
 
 run: system-run venv models locale
 	@mkdir -p .data
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	@echo
 	@echo "  emotune is starting on http://$(HOST):$(PORT)/"
-	@echo "  Create an admin account with:  $(PY) manage.py createsuperuser"
-	@echo "  (or a demo user:               $(PY) manage.py create_demo_user)"
+	@echo "  Create an admin account with:  make admin"
+	@echo "  (or a demo user:               make demo)"
 	@echo
 	DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) emotune.asgi:application
 
@@ -75,8 +75,15 @@ locale: venv
 services:
 	@bash .ci/services.sh
 
+# Accounts for a development checkout (DEBUG=1: the secret key kept in .data/). ARGS passes options,
+# e.g. make admin ARGS="--noinput --username root --email root@example.org" (DJANGO_SUPERUSER_PASSWORD set).
 admin: venv
-	DEBUG=1 $(PY) manage.py createsuperuser
+	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
+	DEBUG=1 $(PY) manage.py createsuperuser $(ARGS)
+
+demo: venv
+	@DEBUG=1 $(PY) manage.py migrate --noinput -v 0
+	DEBUG=1 $(PY) manage.py create_demo_user $(ARGS)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

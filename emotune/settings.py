@@ -248,12 +248,23 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- Engines and models ------------------------------------------------------------
+# `manage.py emotune_models fetch` puts each model in MODELS_DIR/<name>/ (emotune/models_fetch.py);
+# with its variable unset, an engine uses the fetched copy when it is there (MODELS_DIR: top).
+
+
+def _fetched(*candidates: str, default: Path) -> Path:
+    """The first of MODELS_DIR/<candidate> that exists, else ``default``."""
+    for candidate in candidates:
+        if (MODELS_DIR / candidate).exists():
+            return MODELS_DIR / candidate
+    return default
+
 
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
 LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
 LLM_TIMEOUT = env_float("LLM_TIMEOUT", 20.0, minimum=0.1)
-FACE_CKPT = env_path("FACE_CKPT", DATA_DIR / "models" / "resemotenet.pth")
+FACE_CKPT = env_path("FACE_CKPT", _fetched("resemotenet/resemotenet.pth", default=MODELS_DIR / "resemotenet.pth"))
 EMOTION_CLASSIFIER = env_choice("EMOTION_CLASSIFIER", "ensemble", {"pyemotion", "fer", "ensemble", "resemotenet"})
 # Emotion readings: upload caps, video sampling and how much evidence a reading needs.
 EMOTION_IMAGE_MAX_BYTES = env_int("EMOTION_IMAGE_MAX_BYTES", 15 * 2**20, minimum=1024)
@@ -265,7 +276,10 @@ EMOTION_MIN_CONFIDENCE = env_float("EMOTION_MIN_CONFIDENCE", 0.35, minimum=0.0)
 EMOTION_MIN_FACE_FRAMES = env_int("EMOTION_MIN_FACE_FRAMES", 3, minimum=1)
 EMOTION_MIN_FACE_SHARE = env_float("EMOTION_MIN_FACE_SHARE", 0.25, minimum=0.0)
 MUSIC_ENGINE = env_choice("MUSIC_ENGINE", "offline", {"offline", "musicgen", "audiocraft"})
-MUSICGEN_MODEL = env_str("MUSICGEN_MODEL", "facebook/musicgen-small")
+MUSICGEN_MODEL = env_str("MUSICGEN_MODEL") or (
+    str(MODELS_DIR / "musicgen-small") if (MODELS_DIR / "musicgen-small" / "config.json").is_file()
+    else "facebook/musicgen-small"
+)
 
 # Voice companion (voicechat): engines and websocket limits.
 # Load the companion's engines in the background when a server or worker starts (emotune.warmup),
@@ -278,14 +292,17 @@ VOICE_ASR = env_choice("VOICE_ASR", "whisper", {"whisper", "vosk", "pocketsphinx
 WHISPER_MODEL_DIR = env_path("WHISPER_MODEL_DIR", MODELS_DIR / "faster-whisper-base")
 # Languages an utterance may be recognised as (Whisper picks the likeliest of these).
 VOICE_LANGUAGES = env_list("VOICE_LANGUAGES", ["zh", "en"])
-VOSK_MODEL_DIR = env_path("VOSK_MODEL_DIR", DATA_DIR / "models" / "vosk")
+VOSK_MODEL_DIR = env_path(
+    "VOSK_MODEL_DIR",
+    _fetched("vosk", "vosk-model-small-en-us-0.15", "vosk-model-small-cn-0.22", default=MODELS_DIR / "vosk"),
+)
 # Recogniser processes per server process (voicechat.asr_pool): decoding holds the GIL,
 # so it runs outside daphne. 0 keeps it in a thread of the server (one per connection).
 VOICE_ASR_PROCESSES = env_int("VOICE_ASR_PROCESSES", min(os.cpu_count() or 1, 4), minimum=0)
 # piper-tts is GPL-3.0: it lives in its own virtualenv and runs as a separate program.
 PIPER_PYTHON = env_path("PIPER_PYTHON", BASE_DIR / ".venv-piper" / "bin" / "python")
 VOICE_TTS = env_choice("VOICE_TTS", "piper", {"cosyvoice2", "piper", "espeak"})
-COSYVOICE_MODEL_DIR = env_path("COSYVOICE_MODEL_DIR", DATA_DIR / "models" / "CosyVoice2-0.5B")
+COSYVOICE_MODEL_DIR = env_path("COSYVOICE_MODEL_DIR", MODELS_DIR / "CosyVoice2-0.5B")
 PIPER_VOICE = env_str("PIPER_VOICE")
 VOICE_END_SILENCE_MS = env_int("VOICE_END_SILENCE_MS", 600, minimum=100)
 VOICE_HISTORY_MESSAGES = env_int("VOICE_HISTORY_MESSAGES", 12, minimum=0)

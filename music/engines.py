@@ -77,9 +77,35 @@ def audiocraft_get(name: str):
     def load():
         from audiocraft.models import MultiBandDiffusion, MusicGen
 
-        return MusicGen.get_pretrained(name), MultiBandDiffusion.get_mbd_musicgen()
+        return MusicGen.get_pretrained(name), _mbd_load(MultiBandDiffusion)
 
     return engine_get(f"audiocraft:{name}", load)
+
+
+def _mbd_load(MultiBandDiffusion):
+    """MultiBand Diffusion from MODELS_DIR when `emotune_models fetch` put it there, else from the hub.
+
+    The same steps as audiocraft's ``MultiBandDiffusion.get_mbd_musicgen``, with local folders
+    (``multiband-diffusion/`` and ``musicgen-small/``, whose compression model it decodes with)."""
+    from pathlib import Path
+
+    models = Path(settings.MODELS_DIR)
+    mbd_dir, codec_dir = models / "multiband-diffusion", models / "musicgen-small"
+    if not ((mbd_dir / "mbd_musicgen_32khz.th").is_file() and (codec_dir / "compression_state_dict.bin").is_file()):
+        return MultiBandDiffusion.get_mbd_musicgen()
+    import torch
+    from audiocraft.models.loaders import load_compression_model, load_diffusion_models
+    from audiocraft.models.multibanddiffusion import DiffusionProcess
+    from audiocraft.modules.diffusion_schedule import NoiseSchedule
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    codec = load_compression_model(str(codec_dir), device=device)
+    nets, processors, cfgs = load_diffusion_models(str(mbd_dir), filename="mbd_musicgen_32khz.th", device=device)
+    processes = [
+        DiffusionProcess(model=net, noise_schedule=NoiseSchedule(**cfg.schedule, sample_processor=proc, device=device))
+        for net, proc, cfg in zip(nets, processors, cfgs)
+    ]
+    return MultiBandDiffusion(DPs=processes, codec_model=codec)
 
 
 def _render_audiocraft(prompt: str, params: dict, progress: Progress) -> Rendered:

@@ -214,3 +214,38 @@ def test_readyz_reports_missing_model_files(client, fake_app, monkeypatch):
     monkeypatch.setattr(selectors, "engine_list", lambda only=None: real(only=[fake_app]))
     body = client.get("/readyz").json()
     assert body["checks"]["models"] == {"ok": False, "missing": ["absent"]}
+
+
+# --- what `make run` and the README tell a newcomer to type -----------------------------------------
+
+
+def _newcomer_env(tmp_path) -> dict:
+    """A fresh checkout's shell: no DEBUG, no SECRET_KEY, no database or Redis settings."""
+    drop = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "DB_HOST", "DB_NAME", "DB_PORT", "DB_USER", "DB_PASSWORD",
+            "REDIS_URL", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}
+    return {**{k: v for k, v in os.environ.items() if k not in drop}, "EMOTUNE_DATA_DIR": str(tmp_path)}
+
+
+def test_make_run_and_readme_print_account_commands_that_work(tmp_path):
+    makefile = (ROOT / "Makefile").read_text()
+    assert 'Create an admin account with:  make admin"' in makefile
+    assert 'a demo user:               make demo)"' in makefile
+    readme = (ROOT / "README.md").read_text()
+    assert "make admin" in readme and "make demo" in readme
+    env = _newcomer_env(tmp_path)
+    # -o: take the installed venvs as they are (the test must not reinstall packages).
+    make = ["make", "-s", "-o", "venv", "-o", ".venv/.installed", "-o", ".venv-piper/.installed"]
+    demo = subprocess.run([*make, "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert demo.returncode == 0, demo.stderr
+    assert "Demo user 'demo' ready. Password: " in demo.stdout
+    admin = subprocess.run([*make, "admin", "ARGS=--noinput --username root --email root@example.org"], cwd=ROOT,
+                           env={**env, "DJANGO_SUPERUSER_PASSWORD": "a-long-Pass-7391"}, capture_output=True,
+                           text=True, timeout=180)
+    assert admin.returncode == 0, admin.stderr
+    assert "Superuser created successfully." in admin.stdout
+    # The accounts are really there, in the embedded database those targets used.
+    check = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "from accounts.models import User; print(sorted(User.objects.values_list('username', 'is_superuser')))"],
+        cwd=ROOT, env={**env, "DEBUG": "1"}, capture_output=True, text=True, timeout=120)
+    assert "[('demo', False), ('root', True)]" in check.stdout, check.stderr
