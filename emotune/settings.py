@@ -261,6 +261,9 @@ EMOTION_SAMPLE_FPS = env_float("EMOTION_SAMPLE_FPS", 2.0, minimum=0.1)
 EMOTION_MIN_CONFIDENCE = env_float("EMOTION_MIN_CONFIDENCE", 0.35, minimum=0.0)
 EMOTION_MIN_FACE_FRAMES = env_int("EMOTION_MIN_FACE_FRAMES", 3, minimum=1)
 EMOTION_MIN_FACE_SHARE = env_float("EMOTION_MIN_FACE_SHARE", 0.25, minimum=0.0)
+# Labelled development photos (DIR/<emotion>/*.jpg) for bench/emotion_bench.py, the calibration fit and
+# the tests that need them; never copied into the repository.
+EMOTION_DEV_DIR = env_path("EMOTION_DEV_DIR", BASE_DIR.parent / "shared" / "data" / "faces-dev")
 MUSIC_ENGINE = env_choice("MUSIC_ENGINE", "offline", {"offline", "musicgen", "audiocraft"})
 MUSICGEN_MODEL = env_str("MUSICGEN_MODEL", "facebook/musicgen-small")
 
