@@ -266,8 +266,8 @@ def main() -> None:
         print(f"{'':>13}recall per class {r['per_class']}")
         confusion_print(name, r["confusion"])
         png = args.png if len(names) == 1 else args.png.with_name(f"{args.png.stem}-{name}{args.png.suffix}")
-        confusion_png(png, f"{name} on {args.dir.name}: macro recall {r['macro']:.3f}, face found {r['face_found']:.1%}",
-                      r["confusion"])
+        title = f"{name} on {args.dir.name}: macro recall {r['macro']:.3f}, face found {r['face_found']:.1%}"
+        confusion_png(png, title, r["confusion"])
         print(f"{'':>13}confusion matrix saved to {png}")
         if args.json is None:
             r.pop("wrong")

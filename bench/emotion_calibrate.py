@@ -198,7 +198,8 @@ def main() -> None:
                 pred, conf, pred_in, w, b = evaluate(found, labels, probs, members, views, present, args.folds)
                 cv, ins = macro_recall(pred, labels, present), macro_recall(pred_in, labels, present)
                 results.append((cv, ins, members, vname, pred, conf, pred_in))
-                print(f"  {'+'.join(members):>15} {vname:>17}: macro recall {cv:.3f} cross-validated, {ins:.3f} in-sample")
+                print(f"  {'+'.join(members):>15} {vname:>17}: macro recall {cv:.3f} cross-validated, "
+                      f"{ins:.3f} in-sample")
     uncal = {}
     for m in MEMBERS:
         p = features(probs, (m,), ("plain",))[0]

@@ -260,7 +260,8 @@ def engines_describe() -> list[dict]:
     rows.append({"name": "ensemble", "kind": "face emotion", "active": active == "ensemble",
                  "path": str(CALIBRATION_PATH), "present": fer_present and pye_present and CALIBRATION_PATH.is_file(),
                  "size_bytes": None,
-                 "note": f"calibrated {' + '.join(m['name'] for m in cal['members'])}, views {', '.join(cal['views'])}; "
+                 "note": f"calibrated {' + '.join(m['name'] for m in cal['members'])}, "
+                         f"views {', '.join(cal['views'])}; "
                          f"macro recall {cal['figures']['macro_recall_cross_validated']} cross-validated on "
                          f"{cal['fitted_on']['dir']}"})
     rows.append({"name": "mean", "kind": "face emotion", "active": active == "mean",
@@ -283,5 +284,6 @@ def engines_warmup() -> list[str]:
     classify(classifier, [np.full((64, 64), 128, dtype=np.uint8)], [Face(8, 8, 48, 48)])
     from emotion import blazeface
 
-    detectors = ["blazeface", "haar"] if settings.EMOTION_DETECTOR == "blazeface" and blazeface.available() else ["haar"]
+    blaze = settings.EMOTION_DETECTOR == "blazeface" and blazeface.available()
+    detectors = ["blazeface", "haar"] if blaze else ["haar"]
     return [*detectors, classifier.name]

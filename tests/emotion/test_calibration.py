@@ -71,3 +71,23 @@ def test_video_segments_say_uncertain_under_the_threshold():
     assert result["uncertain"] and result["emotion"] == "" and result["timeline"][0]["uncertain"]
     result = analysis.vote([0, 1, 2, 3], [sure] * 4, 4.0, threshold=0.5)
     assert not result["uncertain"] and result["emotion"] == "happy" and not result["timeline"][0]["uncertain"]
+
+
+def test_calibrated_readings_on_the_dev_photos_meet_the_targets():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    dev = Path(settings.EMOTION_DEV_DIR)
+    if not dev.is_dir():
+        pytest.skip(f"the labelled dev photos are not here ({dev}; set EMOTION_DEV_DIR)")
+    recalls = []
+    for label_dir in sorted(d for d in dev.iterdir() if d.is_dir() and d.name in EMOTIONS):
+        photos = sorted(label_dir.iterdir())
+        right = 0
+        for photo in photos:
+            result = analysis.image_read(photo, classifier_name="ensemble")
+            right += bool(result["scores"]) and max(result["scores"], key=result["scores"].get) == label_dir.name
+        recalls.append(right / len(photos))
+    assert min(recalls) > 0  # no class that is never read
+    assert np.mean(recalls) >= 0.5
