@@ -1,12 +1,16 @@
-"""Emotion benchmark: accuracy of each classifier on labelled faces, and speed.
+"""Emotion benchmark: face finding and accuracy on labelled faces, and speed.
 
-    .venv/bin/python bench/emotion_bench.py [--dir LABELLED_DIR] [--skip-speed]
+    .venv/bin/python bench/emotion_bench.py [--dir LABELLED_DIR] [--classifiers ensemble,fer]
+        [--png confusion.png] [--json out.json] [--package-photos] [--skip-speed]
 
-Accuracy: every classifier (pyemotion, fer, their flip-averaged ensemble, and
-resemotenet when FACE_CKPT exists) on the labelled photos of
-bench/emotion_faces.tsv, plus any folder given with --dir laid out as
-DIR/<emotion>/*.jpg (the layout of FER2013/RAF-DB exports). Per-class and
-macro-averaged accuracy; images where no face is found count as wrong.
+Accuracy, end to end (analysis.image_read, as a user's upload is read): every
+photo of a labelled folder tree DIR/<emotion>/*.jpg (default: the dev set,
+settings.EMOTION_DEV_DIR, <repo>/../shared/data/faces-dev), with each
+classifier named. Printed: share of photos with a face found, per-class recall,
+macro recall (a photo where no face is found counts as wrong), the confusion
+matrix (rows: true label, columns: reading, last column "no face"; also saved
+as a PNG per classifier) and readings per second over the whole set.
+--package-photos adds the few photos of bench/emotion_faces.tsv.
 Speed: readings per second on single photos (detector and classifier timed
 apart), frames analysed per second on a 30 s 640x480 video built from a real
 face, wall time of a whole video reading, and peak memory (max RSS).
@@ -68,7 +72,7 @@ def _resolve(spec: str) -> Path | None:
     return Path(spec)
 
 
-def labelled_set(extra_dir: Path | None) -> list[tuple[Path, str, str]]:
+def package_set() -> list[tuple[Path, str, str]]:
     items = []
     for line in (ROOT / "bench" / "emotion_faces.tsv").read_text().splitlines():
         if not line.strip() or line.startswith("#"):
@@ -79,32 +83,107 @@ def labelled_set(extra_dir: Path | None) -> list[tuple[Path, str, str]]:
             items.append((path, label, spec))
         else:
             print(f"  (skipped, not available here: {spec})")
-    if extra_dir:
-        for label_dir in sorted(p for p in extra_dir.iterdir() if p.is_dir()):
-            label = {"anger": "angry", "happiness": "happy", "sadness": "sad"}.get(label_dir.name, label_dir.name)
-            if label in EMOTIONS:
-                items += [(p, label, str(p)) for p in sorted(label_dir.iterdir()) if p.is_file()]
     return items
 
 
+def folder_set(root: Path) -> list[tuple[Path, str, str]]:
+    """DIR/<emotion>/* as (path, label, spec); folder names of common exports are mapped to ours."""
+    items = []
+    for label_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        label = {"anger": "angry", "happiness": "happy", "sadness": "sad"}.get(label_dir.name, label_dir.name)
+        if label in EMOTIONS:
+            items += [(p, label, str(p)) for p in sorted(label_dir.iterdir())
+                      if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp", ".webp"}]
+    return items
+
+
+NO_FACE = "no face"
+
+
 def accuracy(items, names) -> dict:
+    """End-to-end reading of every photo with each classifier: face found, recall, confusion, speed."""
     report = {}
+    labels = [e for e in EMOTIONS if any(lab == e for _, lab, _ in items)]
     for name in names:
+        analysis.image_read(items[0][0], classifier_name=name)  # load the models before timing
         per_class: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        wrong = []
+        confusion = {t: {p: 0 for p in [*EMOTIONS, NO_FACE]} for t in labels}
+        wrong, found, uncertain = [], 0, 0
+        started = time.perf_counter()
         for path, label, spec in items:
             result = analysis.image_read(path, classifier_name=name)
-            predicted = max(result["scores"], key=result["scores"].get) if result["scores"] else "no face"
+            predicted = max(result["scores"], key=result["scores"].get) if result["scores"] else NO_FACE
+            found += bool(result["face_found"])
+            uncertain += bool(result["face_found"] and result["uncertain"])
             per_class[label][1] += 1
             per_class[label][0] += predicted == label
+            confusion[label][predicted] += 1
             if predicted != label:
                 wrong.append(f"{Path(spec).name}: {label} read as {predicted}")
+        wall = time.perf_counter() - started
         rates = {c: round(ok / n, 3) for c, (ok, n) in sorted(per_class.items())}
         total = sum(n for _, n in per_class.values())
-        report[name] = {"per_class": rates, "macro": round(float(np.mean(list(rates.values()))), 3),
-                        "overall": round(sum(ok for ok, _ in per_class.values()) / total, 3), "n": total,
-                        "wrong": wrong}
+        report[name] = {"n": total, "face_found": round(found / total, 3),
+                        "uncertain_share": round(uncertain / total, 3), "per_class": rates,
+                        "macro": round(float(np.mean(list(rates.values()))), 3),
+                        "overall": round(sum(ok for ok, _ in per_class.values()) / total, 3),
+                        "readings_per_s": round(total / wall, 2), "confusion": confusion, "wrong": wrong}
     return report
+
+
+def confusion_print(name: str, confusion: dict) -> None:
+    cols = [c for c in [*EMOTIONS, NO_FACE] if any(row[c] for row in confusion.values()) or c in confusion]
+    print(f"{'':>13}confusion ({name}; rows true, columns read):")
+    print(f"{'':>13}{'':>9}" + "".join(f"{c[:8]:>9}" for c in cols))
+    for t, row in confusion.items():
+        print(f"{'':>13}{t:>9}" + "".join(f"{row[c]:>9}" for c in cols))
+
+
+def confusion_png(path: Path, title: str, confusion: dict) -> None:
+    """The confusion matrix as a picture: matplotlib when installed, else drawn with OpenCV."""
+    truths, cols = list(confusion), [*EMOTIONS, NO_FACE]
+    m = np.array([[confusion[t][c] for c in cols] for t in truths], dtype=float)
+    share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(8, 6))
+        ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(range(len(cols)), cols, rotation=45)
+        ax.set_yticks(range(len(truths)), truths)
+        for i in range(len(truths)):
+            for j in range(len(cols)):
+                ax.text(j, i, int(m[i, j]), ha="center", va="center", color="white" if share[i, j] > 0.5 else "black")
+        ax.set_xlabel("read as")
+        ax.set_ylabel("true label")
+        ax.set_title(title)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return
+    except ImportError:
+        pass
+    cell, left, top = 70, 100, 70
+    img = np.full((top + cell * len(truths) + 40, left + cell * len(cols) + 20, 3), 255, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(img, title[:70], (10, 22), font, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(img, "rows: true label, columns: read as", (10, 42), font, 0.4, (80, 80, 80), 1, cv2.LINE_AA)
+    for j, c in enumerate(cols):
+        cv2.putText(img, c[:8], (left + j * cell + 4, top - 8), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    for i, t in enumerate(truths):
+        cv2.putText(img, t[:9], (8, top + i * cell + cell // 2 + 5), font, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+        for j in range(len(cols)):
+            v = share[i, j]
+            colour = tuple(int(255 - v * k) for k in (60, 170, 220))  # white to blue (BGR)
+            x0, y0 = left + j * cell, top + i * cell
+            cv2.rectangle(img, (x0, y0), (x0 + cell - 2, y0 + cell - 2), colour, -1)
+            ink = (255, 255, 255) if v > 0.5 else (0, 0, 0)
+            cv2.putText(img, str(int(m[i, j])), (x0 + cell // 2 - 10, y0 + cell // 2 + 5), font, 0.55, ink, 1,
+                        cv2.LINE_AA)
+    cv2.imwrite(str(path), img)
 
 
 def face_video(path: Path, seconds: int = 30, fps: int = 25) -> Path:
@@ -160,23 +239,38 @@ def speed(names) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dir", type=Path, help="extra labelled faces: DIR/<emotion>/*")
+    parser.add_argument("--dir", type=Path, default=Path(settings.EMOTION_DEV_DIR),
+                        help="labelled faces DIR/<emotion>/* (default: settings.EMOTION_DEV_DIR)")
+    parser.add_argument("--classifiers", default="ensemble",
+                        help="comma-separated: " + ", ".join(engines.CLASSIFIERS) + " (default ensemble)")
+    parser.add_argument("--package-photos", action="store_true", help="add the photos of bench/emotion_faces.tsv")
+    parser.add_argument("--png", type=Path, default=Path("emotion-confusion.png"),
+                        help="confusion matrix picture; with several classifiers, one per name (NAME-inserted)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
     import torch
 
-    names = ["pyemotion", "fer", "ensemble"] + (["resemotenet"] if Path(settings.FACE_CKPT).is_file() else [])
-    items = labelled_set(args.dir)
+    names = [n.strip() for n in args.classifiers.split(",") if n.strip()]
+    if not args.dir.is_dir():
+        parser.error(f"labelled folder {args.dir} does not exist (set EMOTION_DEV_DIR or give --dir)")
+    items = folder_set(args.dir) + (package_set() if args.package_photos else [])
     print(f"labelled set: {len(items)} photos, classes: "
           + ", ".join(f"{c}={sum(1 for _, l, _ in items if l == c)}" for c in EMOTIONS if any(l == c for _, l, _ in items)))
     figures = {"machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                            "load_average_at_start": os.getloadavg()},
                "accuracy": accuracy(items, names)}
     for name, r in figures["accuracy"].items():
-        print(f"{name:>11}: macro {r['macro']:.3f}  overall {r['overall']:.3f}  per class {r['per_class']}")
-        for w in r["wrong"]:
-            print(f"{'':>13}miss: {w}")
+        print(f"{name:>11}: face found {r['face_found']:.1%}  macro recall {r['macro']:.3f}  overall {r['overall']:.3f}"
+              f"  uncertain {r['uncertain_share']:.1%}  {r['readings_per_s']} readings/s")
+        print(f"{'':>13}recall per class {r['per_class']}")
+        confusion_print(name, r["confusion"])
+        png = args.png if len(names) == 1 else args.png.with_name(f"{args.png.stem}-{name}{args.png.suffix}")
+        title = f"{name} on {args.dir.name}: macro recall {r['macro']:.3f}, face found {r['face_found']:.1%}"
+        confusion_png(png, title, r["confusion"])
+        print(f"{'':>13}confusion matrix saved to {png}")
+        if args.json is None:
+            r.pop("wrong")
     if not args.skip_speed:
         figures["speed"] = speed(names)
         for name, s in figures["speed"].items():

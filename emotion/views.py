@@ -52,7 +52,10 @@ def detail(request, pk: int):
     if reading.timeline and reading.media_seconds:
         for seg in reading.timeline:
             width = (seg["end"] - seg["start"]) / reading.media_seconds * 100
-            timeline.append({**seg, "width": round(width, 3), "label": labels.get(seg["emotion"], _("no face"))})
+            label = labels.get(seg["emotion"], _("no face"))
+            if seg.get("uncertain"):
+                label = _("%(emotion)s (uncertain)") % {"emotion": label}
+            timeline.append({**seg, "width": round(width, 3), "label": label})
     box = None
     if reading.face_box and reading.face_box.get("image_w"):
         fb = reading.face_box

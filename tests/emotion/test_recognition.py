@@ -136,9 +136,10 @@ def test_engines_describe_and_warmup(settings):
     by_name = {r["name"]: r for r in rows}
     assert by_name["fer"]["active"] and not by_name["pyemotion"]["active"]
     assert by_name["fer"]["present"] and by_name["fer"]["size_bytes"] > 100_000
-    assert by_name["haar"]["present"]
+    assert by_name["haar"]["present"] and by_name["blazeface"]["present"] and by_name["blazeface"]["active"]
     engines_clear()
-    assert engines.engines_warmup() == ["haar", "fer"]
+    assert engines.engines_warmup() == ["blazeface", "haar", "fer"]
     from emotune.engines import loaded_names
 
     assert "emotion.classifier.fer" in loaded_names() and "emotion.detector.haar" in loaded_names()
+    assert "emotion.detector.blazeface.short" in loaded_names()
