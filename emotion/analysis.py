@@ -111,34 +111,36 @@ def video_read(path: Path | str, *, classifier_name: str | None = None, sample_f
         pending.clear()
         spent["classify_s"] += time.perf_counter() - t
 
-    index, next_t, last_face = 0, 0.0, None
-    while True:
-        t = time.perf_counter()
-        if not capture.grab():
-            break
-        at = index / fps
-        index += 1
-        if at + 1e-6 < next_t:
+    try:
+        index, next_t, last_face = 0, 0.0, None
+        while True:
+            t = time.perf_counter()
+            if not capture.grab():
+                break
+            at = index / fps
+            index += 1
+            if at + 1e-6 < next_t:
+                spent["decode_s"] += time.perf_counter() - t
+                continue
+            next_t += 1.0 / sample_fps
+            ok, frame = capture.retrieve()
             spent["decode_s"] += time.perf_counter() - t
-            continue
-        next_t += 1.0 / sample_fps
-        ok, frame = capture.retrieve()
-        spent["decode_s"] += time.perf_counter() - t
-        if not ok:
-            continue
-        t = time.perf_counter()
-        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-        face = last_face = face_track(gray, last_face)
-        spent["detect_s"] += time.perf_counter() - t
-        times.append(at)
-        probs.append(None)
-        if face is not None:
-            pending.append((len(probs) - 1, gray, face))
-            if len(pending) >= BATCH:
-                flush()
-        if progress and expected:
-            progress(min(index / expected, 0.99), "analysing frames")
-    capture.release()
+            if not ok:
+                continue
+            t = time.perf_counter()
+            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            face = last_face = face_track(gray, last_face)
+            spent["detect_s"] += time.perf_counter() - t
+            times.append(at)
+            probs.append(None)
+            if face is not None:
+                pending.append((len(probs) - 1, gray, face))
+                if len(pending) >= BATCH:
+                    flush()
+            if progress and expected:
+                progress(min(index / expected, 0.99), "analysing frames")
+    finally:  # a cancel or timeout raised mid-read (from progress) must not leak the decoder
+        capture.release()
     if pending:
         flush()
     duration = index / fps

@@ -66,3 +66,28 @@ def test_vote_smooths_a_single_odd_frame():
 def test_probe_reads_length(tmp_path):
     info = video_probe(video_write(tmp_path / "c.mp4", "F.", fps=10))
     assert info["seconds"] == pytest.approx(2.0) and info["width"] == 320 and info["height"] == 240
+
+
+def test_a_cancel_raised_mid_read_releases_the_video(tmp_path, settings, monkeypatch):
+    """A cancel or timeout arrives through ``progress``; the decoder is released all the same."""
+    import cv2
+
+    settings.EMOTION_SAMPLE_FPS = 2
+    path = video_write(tmp_path / "clip.mp4", "FF")
+    opened, real = [], cv2.VideoCapture
+
+    def capture(source):
+        opened.append(real(source))
+        return opened[-1]
+
+    monkeypatch.setattr(cv2, "VideoCapture", capture)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(fraction, note):
+        raise Cancelled
+
+    with pytest.raises(Cancelled):
+        analysis.video_read(path, progress=cancel)
+    assert len(opened) == 1 and not opened[0].isOpened()
