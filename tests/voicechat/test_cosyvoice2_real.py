@@ -26,7 +26,8 @@ UPSTREAM = find_spec("cosyvoice") is not None and find_spec("hyperpyyaml") is no
 CLIP = Path("/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav")
 CLIP_TEXT = "he was not an ill disposed young man"
 
-needs_upstream = pytest.mark.skipif(not UPSTREAM, reason="the upstream CosyVoice2 code is not importable here")
+needs_upstream = pytest.mark.skipif(
+    not UPSTREAM, reason="runs in .venv-gpu (test_upstream_cosyvoice2_in_gpu_env starts it there)")
 
 
 @pytest.mark.skipif(UPSTREAM, reason="the upstream tests run in this process")
