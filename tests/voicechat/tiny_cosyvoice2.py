@@ -141,6 +141,8 @@ feat_extractor: !name:matcha.utils.audio.mel_spectrogram
 CORPUS = [
     "he was not an ill disposed young man", "hello there, how are you today?",
     "take a slow breath with me. you are doing well.", "I am here and I am listening.",
+    # What the tests say: whole words become single tokens, so a sentence is a few tokens long.
+    "Take a slow breath with me.", "You are doing well.", "Going forward sounds good. Take it slowly.", "Hi.",
 ]
 
 
