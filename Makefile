@@ -83,7 +83,7 @@ models: venv
 	@$(PY) -m emotune.models_install
 
 locale: venv
-	@DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans -v 0 --ignore=.venv
+	@DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans -v 0 --ignore=.venv --ignore=.venv-gpu
 
 # Start MariaDB and Redis when they do not answer, and make the test account.
 services:

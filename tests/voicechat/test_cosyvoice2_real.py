@@ -25,6 +25,7 @@ UPSTREAM = find_spec("cosyvoice") is not None and find_spec("hyperpyyaml") is no
 # Real speech (Debian's pocketsphinx-testdata, LibriVox), 2.99 s at 16 kHz, and what it says.
 CLIP = Path("/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav")
 CLIP_TEXT = "he was not an ill disposed young man"
+NO_GPU_ENV = ".venv-gpu is absent (`make gpu` builds it): CosyVoice2's upstream code was not tested"
 
 needs_upstream = pytest.mark.skipif(
     not UPSTREAM, reason="runs in .venv-gpu (test_upstream_cosyvoice2_in_gpu_env starts it there)")
@@ -33,7 +34,7 @@ needs_upstream = pytest.mark.skipif(
 @pytest.mark.skipif(UPSTREAM, reason="the upstream tests run in this process")
 def test_upstream_cosyvoice2_in_gpu_env():
     if not GPU_PYTHON.exists():
-        pytest.skip(".venv-gpu is absent (`make gpu` builds it): CosyVoice2's upstream code was not tested")
+        pytest.skip(NO_GPU_ENV)
     if not CLIP.exists():
         pytest.skip(f"{CLIP} is missing (Debian package pocketsphinx-testdata)")
     env = {**os.environ, "DB_NAME": os.environ.get("DB_NAME", "emotune") + "_cosy", "REDIS_URL": ""}
@@ -173,6 +174,7 @@ def test_first_chunk_arrives_before_the_sentence_is_done(tiny_model, speaker):
 
 
 @pytest.mark.skipif(UPSTREAM, reason="daphne runs from .venv; this test starts the gpu worker in .venv-gpu")
+@pytest.mark.skipif(not GPU_PYTHON.exists(), reason=NO_GPU_ENV)
 @pytest.mark.django_db(transaction=True)
 def test_spoken_turn_answered_by_cosyvoice2_in_the_gpu_worker(user, fake_llm, daphne_server, tmp_path):
     """A whole turn: daphne (.venv) -> Redis -> a gpu rqworker started from .venv-gpu with the tiny
@@ -186,8 +188,6 @@ def test_spoken_turn_answered_by_cosyvoice2_in_the_gpu_worker(user, fake_llm, da
     from voicechat.models import Conversation
     from voicechat.services import speaker_create
 
-    if not GPU_PYTHON.exists():
-        pytest.skip(".venv-gpu is absent (`make gpu` builds it): CosyVoice2's upstream code was not tested")
     model_dir = tmp_path / "CosyVoice2-tiny"
     built = subprocess.run([str(GPU_PYTHON), "tests/voicechat/tiny_cosyvoice2.py", str(model_dir)], cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
