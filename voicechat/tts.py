@@ -184,7 +184,7 @@ class CosyVoice2Synthesizer:
             spk2info = self.model.frontend.spk2info
             if speaker.embedding and speaker.embedding.storage.exists(speaker.embedding.name):
                 with speaker.embedding.open("rb") as fh:
-                    spk2info[key] = torch.load(fh, weights_only=True)
+                    spk2info[key] = torch.load(fh, weights_only=True, map_location="cpu")
             else:
                 prompt = torch.from_numpy(audio_decode(speaker.reference.path)).unsqueeze(0)
                 self.model.add_zero_shot_spk(speaker.transcript, prompt, key)
@@ -196,7 +196,13 @@ class CosyVoice2Synthesizer:
         if speaker is None:
             raise TTSError("CosyVoice2 needs a voice: add one on the Voices page")
         key = self._prepare(speaker)
-        for piece in self.model.inference_zero_shot(text, "", "", zero_shot_spk_id=key, stream=True):
+        # text_frontend=False: the wheel's frontend has its text normaliser removed (text_normalize
+        # with text_frontend=True fails there), and the caller already hands over one sentence.
+        text = " ".join(text.split())
+        if not text:
+            return
+        for piece in self.model.inference_zero_shot(text, "", "", zero_shot_spk_id=key, stream=True,
+                                                    text_frontend=False):
             yield piece["tts_speech"].detach().cpu().numpy().reshape(-1).astype(np.float32)
 
 
@@ -205,18 +211,47 @@ def _store_features(speaker, features) -> None:
     from django.core.files.base import ContentFile
 
     buffer = io.BytesIO()
-    torch.save(features, buffer)
+    # On the CPU, so any worker (GPU or not) can load them; upstream moves them to its device.
+    torch.save({name: value.detach().cpu() if torch.is_tensor(value) else value for name, value in features.items()}, buffer)
     speaker.embedding.save(f"{uuid.uuid4().hex}.pt", ContentFile(buffer.getvalue()), save=False)
     type(speaker).objects.filter(pk=speaker.pk).update(embedding=speaker.embedding.name)
 
 
 def cosyvoice2_load(model_dir: Path):
-    """The upstream CosyVoice2 (from ``cosyvoice-minicpmo``) with weights from ``model_dir``."""
+    """The upstream CosyVoice2 (``cosyvoice-minicpmo``'s ``cosyvoice/``) with weights from ``model_dir``.
+
+    Built from upstream's own parts (``load_hyperpyyaml``, ``CosyVoiceFrontEnd``,
+    ``CosyVoice2Model``) as ``CosyVoice2.__init__`` does, with one difference: that wheel's
+    ``CosyVoice2`` is a token-to-wave variant (MiniCPM-o brings its own speech-token LM), so its
+    ``__init__`` drops the yaml's ``llm`` and never loads ``llm.pt``, and ``inference_zero_shot``
+    then fails in ``llm_job``. Here the ``Qwen2LM`` is kept and ``llm.pt`` loaded into it, as
+    FunAudioLLM's CosyVoice2 does.
+    """
     started = time.perf_counter()
-    from cosyvoice.cli.cosyvoice import CosyVoice2
-
     import torch
+    from cosyvoice.cli.cosyvoice import CosyVoice2
+    from cosyvoice.cli.frontend import CosyVoiceFrontEnd
+    from cosyvoice.cli.model import CosyVoice2Model
+    from hyperpyyaml import load_hyperpyyaml
 
-    model = CosyVoice2(str(model_dir), load_jit=False, load_trt=False, fp16=torch.cuda.is_available())
+    model_dir = Path(model_dir)
+    with open(model_dir / "cosyvoice2.yaml") as fh:
+        configs = load_hyperpyyaml(fh, overrides={"qwen_pretrain_path": str(model_dir / "CosyVoice-BlankEN")})
+    fp16 = torch.cuda.is_available()
+    cosy = CosyVoice2.__new__(CosyVoice2)
+    cosy.instruct, cosy.model_dir, cosy.fp16 = False, str(model_dir), fp16
+    cosy.frontend = CosyVoiceFrontEnd(
+        configs["get_tokenizer"], configs["feat_extractor"], str(model_dir / "campplus.onnx"),
+        str(model_dir / "speech_tokenizer_v2.onnx"), str(model_dir / "spk2info.pt"), configs["allowed_special"],
+    )
+    cosy.sample_rate = configs["sample_rate"]
+    model = CosyVoice2Model(configs["llm"], configs["flow"], configs["hift"], fp16)
+    model.load(str(model_dir / "llm.pt"), str(model_dir / "flow.pt"), str(model_dir / "hift.pt"))
+    llm = configs["llm"]
+    llm.load_state_dict(torch.load(model_dir / "llm.pt", map_location=model.device, weights_only=True), strict=True)
+    model.llm = llm.to(model.device).eval()
+    if fp16:
+        model.llm.half()
+    cosy.model = model
     logger.info("CosyVoice2 loaded from %s in %.1f s", model_dir, time.perf_counter() - started)
-    return model
+    return cosy

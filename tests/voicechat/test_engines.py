@@ -1,6 +1,7 @@
 """Voice engines on real models: pocketsphinx's packaged en-US model on Debian's
 recorded speech, Silero VAD, the Piper voice from PyPI, espeak-ng, and the
-CosyVoice2 adapter against an object with the upstream call signature."""
+CosyVoice2 adapter against an object with the upstream call signature (here, in .venv, where
+the upstream code is not installed; test_cosyvoice2_real.py runs it on the upstream code in .venv-gpu)."""
 
 from __future__ import annotations
 
