@@ -201,9 +201,18 @@ class CosyVoice2Synthesizer:
         text = " ".join(text.split())
         if not text:
             return
-        for piece in self.model.inference_zero_shot(text, "", "", zero_shot_spk_id=key, stream=True,
-                                                    text_frontend=False):
-            yield piece["tts_speech"].detach().cpu().numpy().reshape(-1).astype(np.float32)
+        failures = getattr(self.model.model, "llm_failures", [])
+        before = len(failures)
+        try:
+            for piece in self.model.inference_zero_shot(text, "", "", zero_shot_spk_id=key, stream=True,
+                                                        text_frontend=False):
+                yield piece["tts_speech"].detach().cpu().numpy().reshape(-1).astype(np.float32)
+        except Exception as exc:
+            if len(failures) > before:  # what upstream tripped over is the LLM's failure
+                raise TTSError(f"CosyVoice2's speech-token model failed: {failures[-1]}") from exc
+            raise
+        if len(failures) > before:
+            raise TTSError(f"CosyVoice2's speech-token model failed: {failures[-1]}")
 
 
 def _store_features(speaker, features) -> None:
@@ -215,6 +224,25 @@ def _store_features(speaker, features) -> None:
     torch.save({name: value.detach().cpu() if torch.is_tensor(value) else value for name, value in features.items()}, buffer)
     speaker.embedding.save(f"{uuid.uuid4().hex}.pt", ContentFile(buffer.getvalue()), save=False)
     type(speaker).objects.filter(pk=speaker.pk).update(embedding=speaker.embedding.name)
+
+
+def _guard_llm_job(model) -> None:
+    """Upstream's ``tts()`` polls until its LLM thread marks the sentence's tokens done; a thread
+    that raises never does, and the gpu worker would wait for ever. The guard marks it done and
+    records the error, which ``CosyVoice2Synthesizer.stream`` raises once upstream returns."""
+    job = model.llm_job
+    model.llm_failures = []
+
+    def guarded(text, prompt_text, llm_prompt_speech_token, llm_embedding, uuid):
+        try:
+            job(text, prompt_text, llm_prompt_speech_token, llm_embedding, uuid)
+        except Exception as exc:
+            logger.exception("CosyVoice2 speech-token model failed")
+            model.llm_failures.append(f"{type(exc).__name__}: {exc}"[:200])
+            with model.lock:
+                model.llm_end_dict[uuid] = True
+
+    model.llm_job = guarded
 
 
 def cosyvoice2_load(model_dir: Path):
@@ -252,6 +280,7 @@ def cosyvoice2_load(model_dir: Path):
     model.llm = llm.to(model.device).eval()
     if fp16:
         model.llm.half()
+    _guard_llm_job(model)
     cosy.model = model
     logger.info("CosyVoice2 loaded from %s in %.1f s", model_dir, time.perf_counter() - started)
     return cosy

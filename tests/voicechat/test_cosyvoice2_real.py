@@ -45,7 +45,7 @@ def test_upstream_cosyvoice2_in_gpu_env():
     tail = (done.stdout + done.stderr)[-6000:]
     assert done.returncode == 0, tail
     # Every upstream test ran there; only the two .venv-side tests skip.
-    assert "3 passed, 2 skipped" in done.stdout.strip().splitlines()[-1], tail
+    assert "4 passed, 2 skipped" in done.stdout.strip().splitlines()[-1], tail
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +171,26 @@ def test_first_chunk_arrives_before_the_sentence_is_done(tiny_model, speaker):
         seen_running.append(any(not done for done in tiny_model.model.llm_end_dict.values()))
     assert seen_running[0] is True and len(seen_running) >= 3
     assert key in tiny_model.frontend.spk2info
+
+
+@needs_upstream
+@pytest.mark.django_db
+def test_a_failing_speech_token_model_raises_instead_of_hanging(tiny_model, speaker, monkeypatch):
+    """Upstream's tts() waits for its LLM thread to mark the tokens done; a thread that raises must
+    end the sentence with an error (else the gpu worker would poll for ever)."""
+    from voicechat import tts
+
+    engine = tts.CosyVoice2Synthesizer(tiny_model)
+    list(engine.stream("Hi.", speaker))  # register the voice while the model works
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("CUDA out of memory")
+
+    monkeypatch.setattr(tiny_model.model.llm, "inference", broken)
+    started = time.monotonic()
+    with pytest.raises(tts.TTSError, match="CUDA out of memory"):
+        list(engine.stream("Still there?", speaker))
+    assert time.monotonic() - started < 30
 
 
 @pytest.mark.skipif(UPSTREAM, reason="daphne runs from .venv; this test starts the gpu worker in .venv-gpu")
