@@ -21,6 +21,8 @@ from emotune.env import env_bool, env_choice, env_float, env_int, env_list, env_
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = env_path("EMOTUNE_DATA_DIR", BASE_DIR / ".data")
+# Model weights joined or unpacked by `make models` (emotune/models_install.py).
+MODELS_DIR = env_path("MODELS_DIR", DATA_DIR / "models")
 
 DEBUG = env_bool("DEBUG", False)
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
@@ -283,6 +285,14 @@ VOICE_MAX_MESSAGES_PER_SECOND = env_int("VOICE_MAX_MESSAGES_PER_SECOND", 120, mi
 # whether its synthesis job is still alive (a killed worker, a Redis restart).
 VOICE_TTS_STALL_SECONDS = env_float("VOICE_TTS_STALL_SECONDS", 8.0, minimum=0.5)
 VOICE_MAX_ANSWER_CHARS = env_int("VOICE_MAX_ANSWER_CHARS", 4000, minimum=100)
+# The companion's offline LLM when no endpoint is configured (voicechat.companion.OFFLINE_MODELS),
+# the runtime that runs it (auto: llama.cpp when llama-cpp-python is installed, else transformers),
+# its CPU threads and context, and the longest answer in tokens.
+COMPANION_LLM = env_choice("COMPANION_LLM", "qwen2.5-coder-0.5b", {"qwen2.5-coder-0.5b", "smollm2", "gemma3-270m"})
+COMPANION_LLM_RUNTIME = env_choice("COMPANION_LLM_RUNTIME", "auto", {"auto", "llama.cpp", "transformers"})
+COMPANION_LLM_THREADS = env_int("COMPANION_LLM_THREADS", min(os.cpu_count() or 1, 4), minimum=1)
+COMPANION_LLM_CONTEXT = env_int("COMPANION_LLM_CONTEXT", 2048, minimum=256)
+COMPANION_MAX_TOKENS = env_int("COMPANION_MAX_TOKENS", 80, minimum=8)
 # Voice sockets one user may hold open at once (each has a recogniser and a turn in flight),
 # and how long a socket's place outlives a server process that died without closing it.
 VOICE_MAX_SOCKETS_PER_USER = env_int("VOICE_MAX_SOCKETS_PER_USER", 4, minimum=1)
