@@ -105,8 +105,11 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def count_tokens(model_key: str, runtime: str, text: str) -> int:
+def count_tokens(model_key: str, text: str) -> int:
     from emotune.engines import engine_get
+    from voicechat.companion import offline_runtime
+
+    runtime = offline_runtime()
 
     if runtime == "llama.cpp":
         llama, _ = engine_get(f"llm:{model_key}:llama.cpp", lambda: None)
@@ -150,7 +153,7 @@ def bench_model(key: str, runtime: str, prompts: list[tuple[str, str]], *, show:
         guard = LoopGuard()
         guard.feed(answer)
         guard.finish()
-        tokens = count_tokens(key, runtime, answer) if answer else 0
+        tokens = count_tokens(key, answer) if answer else 0
         rows.append({
             "language": language, "text": text, "answer": answer, "first": first or total, "first_sentence": first_sentence,
             "total": total, "tokens": tokens, "match": text_language(answer) == language, "loop": guard.tripped,

@@ -292,7 +292,7 @@ COMPANION_LLM = env_choice("COMPANION_LLM", "qwen2.5-coder-0.5b", {"qwen2.5-code
 COMPANION_LLM_RUNTIME = env_choice("COMPANION_LLM_RUNTIME", "auto", {"auto", "llama.cpp", "transformers"})
 COMPANION_LLM_THREADS = env_int("COMPANION_LLM_THREADS", min(os.cpu_count() or 1, 4), minimum=1)
 COMPANION_LLM_CONTEXT = env_int("COMPANION_LLM_CONTEXT", 2048, minimum=256)
-COMPANION_MAX_TOKENS = env_int("COMPANION_MAX_TOKENS", 80, minimum=8)
+COMPANION_MAX_TOKENS = env_int("COMPANION_MAX_TOKENS", 64, minimum=8)
 # Voice sockets one user may hold open at once (each has a recogniser and a turn in flight),
 # and how long a socket's place outlives a server process that died without closing it.
 VOICE_MAX_SOCKETS_PER_USER = env_int("VOICE_MAX_SOCKETS_PER_USER", 4, minimum=1)

@@ -132,7 +132,7 @@ def test_prompt_routes_the_persona_by_language():
     zh = prompt_messages(history=[], user_text="我睡不着。")
     assert zh[0] == {"role": "system", "content": PERSONA["zh"]} and "简体中文" in zh[0]["content"]
     en = prompt_messages(history=[], user_text="I can't sleep.")
-    assert en[0]["content"] == PERSONA["en"] and "English" in en[0]["content"]
+    assert en[0]["content"] == PERSONA["en"]  and "English" in en[0]["content"]
     # The recogniser's language wins over the script; unknown languages get the English persona.
     assert prompt_messages(history=[], user_text="ok", language="zh")[0]["content"] == PERSONA["zh"]
     assert prompt_messages(history=[], user_text="我睡不着", language="en")[0]["content"] == PERSONA["en"]
