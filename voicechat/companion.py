@@ -258,6 +258,21 @@ def reply_stream(
     yield from loop_guarded(stream(model, path, messages, stop=stop), guard)
 
 
+def offline_warmup() -> str | None:
+    """Load the offline model into this process (no endpoint configured); returns its engine name."""
+    if llm_configured():
+        return None
+    model, runtime = offline_model(), offline_runtime()
+    path = model.locate()
+    if path is None:
+        return None
+    if runtime == "llama.cpp":
+        engine_get(f"llm:{model.key}:llama.cpp", lambda: _llama_cpp_load(path))
+    else:
+        engine_get(f"llm:{model.key}", lambda: _transformers_load(path))
+    return f"llm:{model.key}"
+
+
 def _llama_cpp_load(path: Path):
     from llama_cpp import Llama
 
