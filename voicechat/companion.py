@@ -328,10 +328,21 @@ def _transformers_stream(model: OfflineModel, path: Path, messages: list[dict], 
         temperature=SAMPLING["temperature"], top_p=SAMPLING["top_p"], top_k=SAMPLING["top_k"],
         repetition_penalty=SAMPLING["repeat_penalty"], stopping_criteria=StoppingCriteriaList([Stop()]),
     )
-    thread = threading.Thread(target=lm.generate, kwargs=kwargs, daemon=True)
+    failed: list[BaseException] = []
+
+    def generate():
+        try:
+            lm.generate(**kwargs)
+        except BaseException as exc:  # the reader must not wait for tokens that never come
+            failed.append(exc)
+            streamer.end()
+
+    thread = threading.Thread(target=generate, daemon=True)
     thread.start()
     try:
         yield from streamer
+        if failed:
+            raise LLMUnavailable(f"{model.label} failed: {type(failed[0]).__name__}: {failed[0]}")
     finally:
         done.set()
         if thread.is_alive():
