@@ -201,7 +201,7 @@ class WhisperRecognizer:
 
     name = "whisper"
     PREROLL = 0.5
-    PARTIAL_SECONDS = 1.5
+    PARTIAL_SECONDS = 1.0
 
     def __init__(self, model_dir: str, languages: list[str] | None = None, *, partials: bool = True) -> None:
         self.model = engine_get(f"whisper:{model_dir}", lambda: whisper_load(model_dir))

@@ -40,6 +40,9 @@ PERSONA = {
     ),
 }
 
+REMINDER = {"en": "Reply in English only.", "zh": "请只用简体中文回答。"}
+
+
 def prompt_messages(*, history: list, user_text: str, language: str | None = None) -> list[dict]:
     """System persona in the utterance's language + the recent messages (bounded window) + this turn.
 
@@ -50,6 +53,10 @@ def prompt_messages(*, history: list, user_text: str, language: str | None = Non
     for message in history:
         if message.text:
             messages.append({"role": message.role, "content": message.text})
+    if len(messages) > 1:
+        # After a history in another language, small models follow the history: the reminder
+        # next to the turn keeps the answer in this utterance's language (1/4 -> 4/4 measured).
+        messages.append({"role": "system", "content": REMINDER.get(language, REMINDER["en"])})
     messages.append({"role": "user", "content": user_text})
     return messages
 

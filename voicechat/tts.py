@@ -201,7 +201,7 @@ class CosyVoice2Synthesizer:
         text = " ".join(text.split())
         if not text:
             return
-        failures = getattr(self.model.model, "llm_failures", [])
+        failures = getattr(getattr(self.model, "model", None), "llm_failures", [])
         before = len(failures)
         try:
             for piece in self.model.inference_zero_shot(text, "", "", zero_shot_spk_id=key, stream=True,

@@ -144,8 +144,16 @@ def test_prompt_keeps_history_in_order_and_skips_empty_messages():
     history = _history(("user", "Hi."), ("assistant", ""), ("assistant", "Hello, how are you?"))
     messages = prompt_messages(history=history, user_text="Tired.")
     assert [(m["role"], m["content"]) for m in messages[1:]] == [
-        ("user", "Hi."), ("assistant", "Hello, how are you?"), ("user", "Tired."),
+        ("user", "Hi."), ("assistant", "Hello, how are you?"), ("system", "Reply in English only."), ("user", "Tired."),
     ]
+
+
+def test_after_a_history_in_another_language_the_turn_carries_a_language_reminder():
+    history = _history(("user", "我睡不着。"), ("assistant", "慢慢来，我在这里。"))
+    messages = prompt_messages(history=history, user_text="Work has been stressful.", language="en")
+    assert messages[-2] == {"role": "system", "content": "Reply in English only."}
+    assert prompt_messages(history=_history(("user", "Hi.")), user_text="好累", language="zh")[-2]["content"] == "请只用简体中文回答。"
+    assert [m["role"] for m in prompt_messages(history=[], user_text="Hi.")] == ["system", "user"]
 
 
 def test_answer_model_name(settings, tmp_path):
