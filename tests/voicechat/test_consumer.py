@@ -186,8 +186,9 @@ async def test_history_window_is_sent(voice_settings, conversation, user, fake_l
     client, _, _ = await connect(conversation, user)
     await client.send_to(text_data=json.dumps({"type": "text", "text": "next"}))
     await events_until(client, "turn.metrics", timeout=20)
-    contents = [m["content"] for m in fake_llm.requests[-1]["messages"][1:]]
-    assert contents == ["recent", "recent reply", "next"]
+    messages = fake_llm.requests[-1]["messages"][1:]
+    assert [m["content"] for m in messages if m["role"] != "system"] == ["recent", "recent reply", "next"]
+    assert messages[-2] == {"role": "system", "content": "Reply in English only."}  # the turn's language
     await client.disconnect()
 
 
