@@ -283,10 +283,24 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         warmup_wait(pending, timeout=settings.ENGINE_WARMUP_WAIT_SECONDS)
         post(self.send_event("engine.ready", engines=pending, waited_ms=_ms(time.monotonic() - started)))
 
+    @staticmethod
+    def _listener_open(attempts: int = 3):
+        """A listener in a live recogniser process. A process that died without the pool knowing
+        yet fails the open and is dropped; the next attempt gets another (or a new) process."""
+        from voicechat.asr_pool import RecognizerLost, listener_open
+
+        for attempt in range(attempts):
+            try:
+                return listener_open()
+            except RecognizerLost as exc:
+                if attempt == attempts - 1:
+                    raise
+                logger.warning("speech recogniser lost while opening (%s); trying another", exc)
+
     def _asr_loop(self) -> None:
         """Feed the queued audio to this connection's listener (in a recogniser process,
         voicechat.asr_pool) and post its events to the event loop."""
-        from voicechat.asr_pool import RecognizerLost, listener_open
+        from voicechat.asr_pool import RecognizerLost
 
         def post(coro) -> None:
             try:
@@ -297,11 +311,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         listener = None
         try:
             self._engines_ready(["asr"], post)
-            try:
-                listener = listener_open()
-            except RecognizerLost as exc:  # the process died while loading its model: one more try
-                logger.warning("speech recogniser lost while opening (%s); starting another", exc)
-                listener = listener_open()
+            listener = self._listener_open()
             while True:
                 items = [self.asr_queue.get()]
                 while items[-1] is not None:  # all that is queued goes in one request
@@ -317,7 +327,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
                     # A recogniser process that died costs this utterance, not the session.
                     logger.warning("speech recogniser lost (%s); starting another", exc)
                     listener = None
-                    listener, events = listener_open(), []
+                    listener, events = self._listener_open(), []
                 for event in events:
                     self._asr_event(event, post)
         except Exception as exc:

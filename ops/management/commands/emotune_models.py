@@ -6,6 +6,7 @@ weights into MODELS_DIR (emotune/models_fetch.py holds the table)."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -44,7 +45,15 @@ class Command(BaseCommand):
             return self._fetch(options)
         if options["names"]:
             raise CommandError("names are for `emotune_models fetch NAME...`")
-        engines = engine_list(only=apps)
+        if options["json"]:
+            # The log goes to stdout: keep it out of the JSON (a fallback warning would break a parser).
+            logging.disable(logging.WARNING)
+            try:
+                engines = engine_list(only=apps)
+            finally:
+                logging.disable(logging.NOTSET)
+        else:
+            engines = engine_list(only=apps)
         if options["json"]:
             self.stdout.write(json.dumps(engines, ensure_ascii=False, indent=2))
         elif not engines:
