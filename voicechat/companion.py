@@ -43,22 +43,44 @@ PERSONA = {
 REMINDER = {"en": "Reply in English only.", "zh": "请只用简体中文回答。"}
 
 
-def prompt_messages(*, history: list, user_text: str, language: str | None = None) -> list[dict]:
+# What a small local model sees of the conversation (an endpoint's model sees the whole window).
+OFFLINE_HISTORY_MESSAGES = 4
+
+
+def prompt_messages(
+    *, history: list, user_text: str, language: str | None = None, small_model: bool | None = None
+) -> list[dict]:
     """System persona in the utterance's language + the recent messages (bounded window) + this turn.
 
     ``language`` is the utterance's language ("zh" or "en", e.g. from the recogniser); None
-    detects it from the text's script. Other languages get the English persona."""
+    detects it from the text's script. Other languages get the English persona.
+
+    ``small_model`` (default: no endpoint is configured, so an offline model of 0.1–0.5 B
+    parameters answers): such a model follows its context more than its instructions — after
+    Chinese turns it answered English in Chinese, and it repeated its last answer word for word
+    (bench/companion_bench.py --show). It sees only the last ``OFFLINE_HISTORY_MESSAGES`` messages
+    in this utterance's language."""
     language = (language or detect_language(user_text)).lower()[:2]
+    if small_model is None:
+        small_model = not llm_configured()
+    window = [message for message in history if message.text]
+    if small_model:
+        spoken = language if language in PERSONA else "en"
+        window = [m for m in window if text_language(m.text) in (spoken, "")][-OFFLINE_HISTORY_MESSAGES:]
     messages = [{"role": "system", "content": PERSONA.get(language, PERSONA["en"])}]
-    for message in history:
-        if message.text:
-            messages.append({"role": message.role, "content": message.text})
+    messages += [{"role": message.role, "content": message.text} for message in window]
     if len(messages) > 1:
         # After a history in another language, small models follow the history: the reminder
         # next to the turn keeps the answer in this utterance's language (1/4 -> 4/4 measured).
         messages.append({"role": "system", "content": REMINDER.get(language, REMINDER["en"])})
     messages.append({"role": "user", "content": user_text})
     return messages
+
+
+def persona_language(messages: list[dict]) -> str:
+    """The language whose persona opens ``messages`` ("" when it is none of ours)."""
+    first = messages[0]["content"] if messages and messages[0].get("role") == "system" else None
+    return next((language for language, text in PERSONA.items() if text == first), "")
 
 
 # --- Loop guard ------------------------------------------------------------------------
@@ -236,8 +258,11 @@ def reply_stream(
     path = model.locate()
     if path is None:
         raise LLMUnavailable(f"no LLM endpoint is configured and {model.key} is not installed ({model.install})")
-    stream = _llama_cpp_stream if runtime == "llama.cpp" else _transformers_stream
-    yield from loop_guarded(stream(model, path, messages, stop=stop), guard)
+    if runtime == "llama.cpp":
+        stream = _llama_cpp_stream(model, path, messages, stop=stop, language=persona_language(messages))
+    else:
+        stream = _transformers_stream(model, path, messages, stop=stop)
+    yield from loop_guarded(stream, guard)
 
 
 def offline_warmup() -> str | None:
@@ -249,7 +274,8 @@ def offline_warmup() -> str | None:
     if path is None:
         return None
     if runtime == "llama.cpp":
-        engine_get(f"llm:{model.key}:llama.cpp", lambda: _llama_cpp_load(path))
+        llama, _ = engine_get(f"llm:{model.key}:llama.cpp", lambda: _llama_cpp_load(path))
+        _non_latin_tokens(model.key, llama)
     else:
         engine_get(f"llm:{model.key}", lambda: _transformers_load(path))
     return f"llm:{model.key}"
@@ -266,12 +292,80 @@ def _llama_cpp_load(path: Path):
     return llama, threading.Lock()
 
 
-def _llama_cpp_stream(model: OfflineModel, path: Path, messages: list[dict], *, stop: threading.Event | None) -> Iterator[str]:
+# Scripts an English answer never needs: CJK ideographs, kana, hangul, CJK and full-width punctuation.
+_NOT_ENGLISH = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+
+
+def _non_latin_tokens(key: str, llama):
+    """Ids of the tokens that write CJK text (whole characters or the UTF-8 pieces that start
+    one), computed once per model: banned from English answers, which a small model otherwise
+    starts in Chinese after Chinese words in its context."""
+
+    def build():
+        import numpy as np
+
+        banned = []
+        for token in range(llama.n_vocab()):
+            raw = llama.detokenize([token], special=False)
+            try:
+                if _NOT_ENGLISH.search(raw.decode("utf-8")):
+                    banned.append(token)
+            except UnicodeDecodeError:
+                if any(byte >= 0xE2 for byte in raw):  # a piece of a 3- or 4-byte character
+                    banned.append(token)
+        return np.array(banned, dtype=np.intp)
+
+    return engine_get(f"llm:{key}:non-latin-tokens", build)
+
+
+class NoCopy:
+    """A logits processor that stops an answer copying its prompt: once the answer's last
+    ``n - 1`` tokens equal a span of a source (the user's turn, earlier answers, the persona),
+    the token that would continue the copy is banned. A 0.5 B model otherwise echoes the
+    user ("我今天心情不太好。" -> "你的心情不太好。"), repeats its last answer or recites
+    its instructions. Short quotes (under ``n`` tokens) stay possible, so it can still
+    reflect the user's words."""
+
+    def __init__(self, sources: list[list[int]], *, n: int = 4) -> None:
+        self.n = n
+        self.follows: dict[tuple[int, ...], set[int]] = {}
+        for ids in sources:
+            for i in range(len(ids) - n + 1):
+                self.follows.setdefault(tuple(ids[i : i + n - 1]), set()).add(ids[i + n - 1])
+        self.prompt_len: int | None = None
+
+    def __call__(self, input_ids, scores):
+        if self.prompt_len is None:
+            self.prompt_len = len(input_ids)
+        answer = input_ids[self.prompt_len :]
+        if len(answer) >= self.n - 1:
+            banned = self.follows.get(tuple(int(t) for t in answer[-(self.n - 1) :]))
+            if banned:
+                scores[list(banned)] = -float("inf")
+        return scores
+
+
+def _llama_cpp_stream(
+    model: OfflineModel, path: Path, messages: list[dict], *, stop: threading.Event | None, language: str = ""
+) -> Iterator[str]:
+    from llama_cpp import LogitsProcessorList
+
     llama, lock = engine_get(f"llm:{model.key}:llama.cpp", lambda: _llama_cpp_load(path))
+    sources = [m["content"] for m in messages if m["role"] != "system"] + [messages[0]["content"]]
+    processors = LogitsProcessorList([NoCopy([llama.tokenize(text.encode(), add_bos=False) for text in sources])])
+    if language == "en":
+        banned = _non_latin_tokens(model.key, llama)
+
+        def english_only(input_ids, scores):
+            scores[banned] = -float("inf")
+            return scores
+
+        processors.append(english_only)
     # One llama.cpp context answers one turn at a time; other turns of this process wait.
     with lock:
         chunks = llama.create_chat_completion(
-            messages=messages, stream=True, max_tokens=settings.COMPANION_MAX_TOKENS, **SAMPLING,
+            messages=messages, stream=True, max_tokens=settings.COMPANION_MAX_TOKENS, logits_processor=processors,
+            **SAMPLING,
         )
         try:
             for chunk in chunks:
@@ -335,36 +429,59 @@ def _transformers_stream(model: OfflineModel, path: Path, messages: list[dict], 
 
 # A sentence ends at . ! ? (or CJK 。！？) followed by space/end, or at a newline.
 _SENTENCE_END = re.compile(r"(.+?(?:[.!?…]+[\"')\]]*(?=\s)|[。！？]+|\n))", re.S)
+# A clause ends at , ; : (followed by space) or a CJK comma, semicolon or colon.
+_CLAUSE_MARK = re.compile(r"[,;:]+(?=\s)|[，；：、]+")
 
 
 class SentenceSplitter:
-    """Feed streamed tokens; get complete sentences as soon as they are complete."""
+    """Feed streamed tokens; get complete sentences as soon as they are complete.
 
-    def __init__(self, *, min_chars: int = 6) -> None:
+    The answer's first piece may end at a clause (``I hear you,`` / ``我明白你的感受，``) once it
+    holds ``first_clause_chars`` characters: speech starts after a few tokens instead of a whole
+    sentence (at ~15 tokens/s on two cores a sentence is one to two seconds of decoding).
+    Later pieces are whole sentences, which a TTS engine phrases better.
+    """
+
+    def __init__(self, *, min_chars: int = 6, first_clause_chars: int = 8) -> None:
         self.buffer = ""
         self.min_chars = min_chars
+        self.first_clause_chars = first_clause_chars
+        self.emitted = 0
 
     def feed(self, token: str) -> list[str]:
         self.buffer += token
         sentences = []
         while True:
-            match = _SENTENCE_END.match(self.buffer)
-            if not match:
+            candidate = self._next_piece()
+            if candidate is None:
                 break
-            candidate = match.group(1)
-            # "Dr." or "Hi!" alone make choppy audio: wait for a longer piece.
-            if len(candidate.strip()) < self.min_chars and len(self.buffer) > len(candidate):
-                nxt = _SENTENCE_END.match(self.buffer, len(candidate))
-                if nxt is None:
-                    break
-                candidate = self.buffer[: nxt.end()]
             self.buffer = self.buffer[len(candidate) :]
             if candidate.strip():
                 sentences.append(" ".join(candidate.split()))
+                self.emitted += 1
         return sentences
+
+    def _next_piece(self) -> str | None:
+        match = _SENTENCE_END.match(self.buffer)
+        if self.emitted == 0 and self.first_clause_chars:
+            for mark in _CLAUSE_MARK.finditer(self.buffer, 0, match.end() if match else len(self.buffer)):
+                if len(self.buffer[: mark.end()].strip()) >= self.first_clause_chars:
+                    return self.buffer[: mark.end()]
+        if not match:
+            return None
+        candidate = match.group(1)
+        # "Dr." or "Hi!" alone make choppy audio: wait for a longer piece.
+        if len(candidate.strip()) < self.min_chars and len(self.buffer) > len(candidate):
+            nxt = _SENTENCE_END.match(self.buffer, len(candidate))
+            if nxt is None:
+                return None
+            candidate = self.buffer[: nxt.end()]
+        return candidate
 
     def flush(self) -> list[str]:
         rest, self.buffer = " ".join(self.buffer.split()), ""
+        if rest:
+            self.emitted += 1
         return [rest] if rest else []
 
 

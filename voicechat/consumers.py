@@ -46,7 +46,7 @@ from emotune.websocket import (
 )
 from voicechat import jobs
 from voicechat.companion import SentenceSplitter, answer_model_name, prompt_messages, reply_stream
-from voicechat.language import detect_language
+from voicechat.language import detect_language, text_language
 from voicechat.models import Message
 
 logger = logging.getLogger(__name__)
@@ -450,7 +450,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
             return
         seq, turn.sentences = turn.sentences, turn.sentences + 1
         args = dict(channel=self.channel_name, turn=turn.id, seq=seq, text=sentence, speaker_id=self.speaker_id,
-                    language=turn.language)
+                    language=text_language(sentence) or turn.language)
         try:
             # One trip off the event loop for both Redis calls, the limit and the queue.
             limit, job_id = await sync_to_async(self._tts_request, thread_sensitive=False)(turn, args)

@@ -12,8 +12,10 @@ from voicechat.companion import (
     answer_model_name,
     cjk_share,
     detect_language,
+    NoCopy,
     loop_guarded,
     offline_model,
+    persona_language,
     prompt_messages,
     text_language,
 )
@@ -150,10 +152,55 @@ def test_prompt_keeps_history_in_order_and_skips_empty_messages():
 
 def test_after_a_history_in_another_language_the_turn_carries_a_language_reminder():
     history = _history(("user", "我睡不着。"), ("assistant", "慢慢来，我在这里。"))
-    messages = prompt_messages(history=history, user_text="Work has been stressful.", language="en")
+    messages = prompt_messages(history=history, user_text="Work has been stressful.", language="en", small_model=False)
     assert messages[-2] == {"role": "system", "content": "Reply in English only."}
-    assert prompt_messages(history=_history(("user", "Hi.")), user_text="好累", language="zh")[-2]["content"] == "请只用简体中文回答。"
+    zh = prompt_messages(history=_history(("user", "Hi.")), user_text="好累", language="zh", small_model=False)
+    assert zh[-2]["content"] == "请只用简体中文回答。"
     assert [m["role"] for m in prompt_messages(history=[], user_text="Hi.")] == ["system", "user"]
+
+
+def test_a_small_model_sees_only_the_last_turns_in_the_utterance_language():
+    history = _history(
+        ("user", "Hi."), ("assistant", "Hello."), ("user", "我睡不着。"), ("assistant", "慢慢来，我在这里。"),
+        ("user", "Still awake."), ("assistant", "Try a slow breath."), ("user", "..."), ("assistant", "I'm here."),
+    )
+    small = prompt_messages(history=history, user_text="Thanks.", language="en", small_model=True)
+    assert [m["content"] for m in small[1:-2]] == ["Still awake.", "Try a slow breath.", "...", "I'm here."]
+    zh = prompt_messages(history=history, user_text="谢谢。", language="zh", small_model=True)
+    assert [m["content"] for m in zh[1:-2]] == ["我睡不着。", "慢慢来，我在这里。", "..."]
+    # With no endpoint configured (the tests' default) the offline window is the default.
+    assert prompt_messages(history=history, user_text="Thanks.", language="en") == small
+    # An endpoint's model sees the whole window.
+    assert len(prompt_messages(history=history, user_text="Thanks.", small_model=False)) == 1 + 8 + 2
+
+
+def test_persona_language_reads_the_prompt_back():
+    assert persona_language(prompt_messages(history=[], user_text="好累")) == "zh"
+    assert persona_language(prompt_messages(history=[], user_text="Tired.")) == "en"
+    assert persona_language([{"role": "system", "content": "You are a pirate."}]) == ""
+    assert persona_language([]) == ""
+
+
+@pytest.mark.parametrize(
+    "answer, banned",
+    [
+        ([], set()),  # nothing generated yet
+        ([1, 2], set()),  # shorter than n - 1: a short quote is fine
+        ([1, 2, 3], {4}),  # 4 would complete a 4-token copy of the first source
+        ([9, 1, 2, 3], {4}),
+        ([5, 6, 7], {8, 9}),  # the span occurs twice (second source, third source)
+        ([2, 3, 4], set()),  # the span ends the source: nothing follows it there
+        ([3, 2, 1], set()),
+    ],
+)
+def test_no_copy_bans_the_token_that_continues_a_copied_span(answer, banned):
+    import numpy as np
+
+    processor = NoCopy([[1, 2, 3, 4], [5, 6, 7, 8], [0, 5, 6, 7, 9]], n=4)
+    prompt = [100, 101, 102]
+    processor(np.array(prompt), np.zeros(16))  # the first call learns the prompt's length
+    scores = processor(np.array(prompt + answer), np.zeros(16))
+    assert set(np.flatnonzero(np.isinf(scores))) == banned
 
 
 def test_answer_model_name(settings, tmp_path):

@@ -79,3 +79,32 @@ def test_stops_when_asked():
         pieces.append(piece)
         stop.set()
     assert 1 <= len(pieces) <= 3
+
+
+def _said(*pairs):
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(role=role, text=text) for role, text in pairs]
+
+
+def test_after_chinese_turns_an_english_turn_is_answered_in_english():
+    # What the spoken benchmark met: after two Chinese exchanges the model answered English in
+    # Chinese. The window keeps this language's turns and CJK tokens are banned from the answer.
+    history = _said(("user", "我最近工作压力很大，晚上睡不着。"), ("assistant", "听起来你很累，先试着深呼吸放松一下。"),
+                    ("user", "我今天心情不太好。"), ("assistant", "你的心情不太好，可以听听音乐放松一下。"))
+    answer = "".join(reply_stream(prompt_messages(history=history, user_text="I feel lonely since my friend moved away.",
+                                                  language="en")))
+    assert cjk_share(answer) == 0.0 and len(answer.split()) >= 3, answer
+
+
+def test_the_answer_does_not_echo_the_user():
+    # Without NoCopy the model answered "谢谢你陪我聊天。" with the same words.
+    for text in ("谢谢你陪我聊天。", "He was not an old supposed young man."):
+        answer = _answer(text)
+        assert speech_words(answer) != speech_words(text), answer
+
+
+def speech_words(text: str) -> str:
+    import re
+
+    return re.sub(r"[\W_]+", "", text.lower())

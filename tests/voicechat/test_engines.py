@@ -131,6 +131,27 @@ def test_sentence_splitter_emits_sentences_as_soon_as_complete():
     assert out[-1] == [] and splitter.flush() == ["Dr. Who is here"]
 
 
+
+@pytest.mark.parametrize(
+    "tokens, first, rest",
+    [
+        # The first piece ends at a clause once it is long enough; later pieces are sentences.
+        (["I hear", " you,", " that", " sounds hard,", " truly. ", "Rest", " now."],
+         "I hear you,", ["that sounds hard, truly.", "Rest now."]),
+        (["我明白", "你的感受", "，", "休息", "一下吧", "。", "好吗", "？"], "我明白你的感受，", ["休息一下吧。", "好吗？"]),
+        # A clause too short to stand alone waits for the next mark or the sentence's end.
+        (["So,", " I", " think,", " yes. ", "Ok."], "So, I think,", ["yes. Ok."]),
+        (["Yes,", " ok. ", "Fine,", " then."], "Yes, ok.", ["Fine, then."]),
+        # A comma inside a number is no clause.
+        (["It is 1,000", " miles. ", "Go."], "It is 1,000 miles.", ["Go."]),
+    ],
+)
+def test_sentence_splitter_first_piece_may_end_at_a_clause(tokens, first, rest):
+    splitter = SentenceSplitter()
+    pieces = [piece for token in tokens for piece in splitter.feed(token)] + splitter.flush()
+    assert pieces == [first, *rest]
+
+
 # --- CosyVoice2 adapter ------------------------------------------------------------
 
 
