@@ -59,7 +59,7 @@ class Sequencer:
     def __init__(self, *, stall_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.stall_seconds = stall_seconds
         self.clock = clock
-        self.sentences = 0  # sentences queued for synthesis
+        self.count = 0  # sentences queued for synthesis
         self.next_seq = 0  # the sentence playing or next to play
         self.job_ids: list[str | None] = []  # by seq
         self.last_activity = clock()  # a sentence queued or a message received
@@ -71,15 +71,15 @@ class Sequencer:
 
     def queued(self, job_id: str | None = None) -> int:
         """Count one more sentence sent to synthesis; returns its seq."""
-        seq = self.sentences
-        self.sentences += 1
+        seq = self.count
+        self.count += 1
         self.job_ids.append(job_id)
         self.last_activity = self.clock()
         return seq
 
     @property
     def all_played(self) -> bool:
-        return self.next_seq >= self.sentences
+        return self.next_seq >= self.count
 
     def stop(self) -> None:
         """Barge-in: nothing more of this turn is released."""
