@@ -124,8 +124,8 @@ async def latency_run(port: int, cookie: str, conv_id: int, turns: int) -> list[
     return results
 
 
-# Stages on the way to the first audio byte, in order (names of the consumer's time stamps,
-# voicechat.consumers.Turn.mark; t0 = the VAD's end-of-turn decision).
+# Stages on the way to the first audio byte, in order (names of the turn's time stamps,
+# voicechat.turn.Timings.mark; t0 = the VAD's end-of-turn decision).
 STAGES = ["turn", "context", "llm_request", "llm_first_token", "first_sentence", "tts_admitted", "tts_queued",
           "job_start", "synth_start", "first_chunk", "audio_in", "audio_out"]
 

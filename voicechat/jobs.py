@@ -23,7 +23,6 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from emotune.audio import float_to_pcm16
-from emotune.realtime import layer_call
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +111,7 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
                  language: str | None = None) -> str:
     """Synthesise ``text`` (in ``language``: it picks the engine or voice) and stream it to
     ``channel``; returns the outcome."""
+    from emotune.realtime import layer_call  # the channel layer: only where a job sends (voicechat.turn imports this module)
     from voicechat.engines import tts_engine
     from voicechat.models import Speaker
 
