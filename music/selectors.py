@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from emotune.models import JobStatus
 from music.models import Feedback, MusicGeneration
@@ -106,7 +107,7 @@ def mood_history(*, user, since=None) -> dict:
     readings_qs = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="")
     if since is not None:
         readings_qs = readings_qs.filter(created_at__gte=since)
-    readings = [{"id": r.pk, "at": r.created_at.isoformat(timespec="minutes"), "emotion": r.emotion,
+    readings = [{"id": r.pk, "at": timezone.localtime(r.created_at).isoformat(timespec="minutes"), "emotion": r.emotion,
                  "valence": MOODS.get(r.emotion, (0, 0))[0], "arousal": MOODS.get(r.emotion, (0, 0))[1],
                  "confidence": round(r.confidence or 0, 3)}
                 for r in readings_qs.order_by("created_at", "id")[:500]]

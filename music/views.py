@@ -231,7 +231,7 @@ def journey_detail(request, pk: int):
     forms_by_moment = {
         moment: CheckInForm(user=request.user, prefix=moment, initial={
             "moment": moment, **({"mood": c.mood, "intensity": c.intensity, "note": c.note, "reading": c.reading_id}
-                                 if (c := checkins[moment]) else {})})
+                                 if (c := checkins[moment]) else {"mood": journey.start_emotion})})
         for moment in ("before", "after")
     }
     return render(request, "music/journey_detail.html", {

@@ -30,7 +30,7 @@ draw("chart-sessions", {
 draw("chart-readings", {
   type: "line",
   data: {
-    labels: data.readings.map((r) => r.at.replace("T", " ")),
+    labels: data.readings.map((r) => r.at.slice(5, 16).replace("T", " ")),
     datasets: [
       { label: t("tValence"), data: data.readings.map((r) => r.valence), borderColor: ACCENT, backgroundColor: ACCENT,
         tension: 0.25 },
