@@ -36,6 +36,8 @@ TARGETS: dict[str, dict] = {
               "mood": "slow, hushed"},
 }
 DYNAMICS = ("pp", "p", "mp", "mf", "f")
+# How the prompt says it: MusicGen reads words, not score markings.
+DYNAMICS_WORDS = {"pp": "very soft", "p": "soft", "mp": "moderately soft", "mf": "moderately loud", "f": "loud"}
 # RMS level (dBFS) each dynamic marking is normalised to; sections keep their relative loudness.
 DYNAMICS_DBFS = {"pp": -24.0, "p": -21.0, "mp": -19.0, "mf": -17.0, "f": -15.0}
 SECTIONS = (2, 6)
@@ -118,7 +120,7 @@ def section_brief(section: dict, *, target: str, start_emotion: str) -> dict:
         "prompt": "placeholder prompt, rewritten below",
     }
     brief = brief_validate(brief)
-    brief["prompt"] = prompt_render(brief) + f", {section['dynamics']} dynamics"
+    brief["prompt"] = prompt_render(brief) + f", {DYNAMICS_WORDS[section['dynamics']]} dynamics"
     return brief_validate(brief)
 
 

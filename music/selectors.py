@@ -64,12 +64,6 @@ def checkins_for_journey(*, user, journey) -> dict:
     return {"before": found.get("before"), "after": found.get("after")}
 
 
-def checkin_get(*, user, pk: int):
-    from music.models import CheckIn
-
-    return get_object_or_404(CheckIn, pk=pk, user=user)
-
-
 def _closeness(point, target: str) -> float:
     """How close a mood is to a target, 0–100 (100: there)."""
     from music.journeys import distance, target_point

@@ -384,8 +384,11 @@ def journey_params(params: dict) -> dict:
 
 
 def journey_create(*, user, plan: dict, params: dict, reading=None, plan_path: str = "template",
-                   plan_notes: list | None = None):
-    """Validate the (possibly edited) plan and parameters, store the journey (queued), enqueue it."""
+                   plan_notes: list | None = None, before: dict | None = None):
+    """Validate the (possibly edited) plan and parameters, store the journey (queued), enqueue it.
+
+    ``before`` ({"mood", "intensity"}, e.g. what the user said when asking for the journey)
+    is stored as its "before" check-in, with ``reading`` attached when the journey starts from one."""
     from music.journeys import PlanError, plan_validate
     from music.models import Journey
 
@@ -403,6 +406,9 @@ def journey_create(*, user, plan: dict, params: dict, reading=None, plan_path: s
             plan_path=plan_path if plan_path in ("llm", "template") else "template", plan_notes=plan_notes or [],
             params=clean, engine=clean["engine"],
         )
+        if before is not None:
+            checkin_set(user=user, journey=row, moment="before", mood=before["mood"],
+                        intensity=before.get("intensity") or 3, reading=reading if reading and reading.emotion else None)
         jobs.job_enqueue(row)
     return row
 

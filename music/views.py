@@ -178,9 +178,11 @@ def journey_new(request):
                     context.update(plan=written, plan_json=json.dumps(written), plan_path=request.POST.get("plan_path"),
                                    plan_error=str(exc))
                     return render(request, "music/journey_new.html", context, status=400)
+                start = data["reading"].emotion if data.get("reading") else data.get("emotion")
                 journey = services.journey_create(
                     user=request.user, plan=plan, params=form.params(), reading=data.get("reading"),
                     plan_path=request.POST.get("plan_path", "template"),
+                    before={"mood": start, "intensity": data.get("intensity") or 3} if start else None,
                 )
                 return redirect("music:journey", pk=journey.pk)
             written = services.journey_plan(user=request.user, target=data["target"], minutes=data["minutes"],

@@ -220,6 +220,10 @@ def test_plan_page_shows_the_plan_lets_it_be_edited_then_renders(user, settings)
     assert done.status_code == 302 and done["Location"] == f"/music/journeys/{journey.pk}/"
     assert journey.status == "queued" and journey.sections[2]["bpm"] == plan["sections"][2]["bpm"] + 4
     assert journey.sections[0]["instruments"] == ["cello", "warm pads"] and journey.target == "sleep"
+    # how the user said they feel when asking is the journey's "before" check-in
+    before = journey.checkins.get()
+    assert (before.moment, before.mood, before.intensity) == ("before", "fear", 4)
+    assert "Anxious</strong> 4/5" in client.get(f"/music/journeys/{journey.pk}/").content.decode()
 
 
 @pytest.mark.django_db

@@ -103,7 +103,7 @@ def test_editing_keeps_the_plan_valid_and_the_total_follows():
     assert edited["total_seconds"] == 170.0 and [s["seconds"] for s in edited["sections"]] == [50.0, 60.0, 60.0]
     assert edited["sections"][0]["bpm"] == 70 and "70 BPM" in edited["sections"][0]["prompt"]
     assert edited["sections"][0]["instruments"] == ["cello", "harp"]
-    assert edited["sections"][2]["key"] == "F" and "pp dynamics" in edited["sections"][2]["prompt"]
+    assert edited["sections"][2]["key"] == "F" and "very soft dynamics" in edited["sections"][2]["prompt"]
     assert section_starts(edited) == [0.0, 50.0, 110.0]
     with pytest.raises(PlanError, match="cannot be edited"):
         plan_edit(plan, {1: {"valence": 0.9}})
