@@ -118,7 +118,11 @@ class CheckInForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="")
+        # a snapshot just taken may still be being read: it is attached now, its emotion shows when ready
+        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user).exclude(status="failed")
+        self.fields["reading"].label_from_instance = lambda r: (
+            f"#{r.pk} · {r.get_emotion_display() if r.emotion else r.get_status_display()} · "
+            f"{r.get_source_display()} · {r.created_at:%Y-%m-%d %H:%M}")
 
 
 class MoodPeriodForm(forms.Form):

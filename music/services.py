@@ -482,6 +482,7 @@ def journey_rate(*, user, journey, stars: int | None = None, liked: bool | None 
 def checkin_set(*, user, journey, moment: str, mood: str, intensity: int, note: str = "", reading=None):
     """Store how the user feels before or after a journey (one per moment; a second one replaces it).
 
+    A reading may still be being analysed (a snapshot just taken); its emotion shows once read.
     The first "after" check-in of a journey with a "before" one nudges taste by CHECKIN_NUDGE_RULE.
     Returns (check-in, taste changes). Bad input raises ValidationError and changes nothing."""
     from music.models import CheckIn
@@ -499,8 +500,8 @@ def checkin_set(*, user, journey, moment: str, mood: str, intensity: int, note: 
             raise ValueError
     except (TypeError, ValueError):
         errors["intensity"] = _("Intensity is a whole number from 1 to 5.")
-    if reading is not None and (reading.user_id != user.pk or not reading.emotion):
-        errors["reading"] = _("Choose one of your finished readings.")
+    if reading is not None and (reading.user_id != user.pk or reading.status == "failed"):
+        errors["reading"] = _("Choose one of your readings (not a failed one).")
     if moment == CheckIn.Moment.AFTER and not journey.audio:
         errors["moment"] = _("Check in after listening once the journey has music to play.")
     if errors:

@@ -156,3 +156,55 @@ document.querySelectorAll(".rating button").forEach((button) => button.addEventL
 }));
 
 render();
+
+// A webcam reading for a check-in: snap, post it as the emotion page does, attach the new reading.
+for (const box of document.querySelectorAll(".webcam-checkin")) {
+  const form = box.closest("form");
+  const live = box.querySelector(".webcam-live");
+  const video = box.querySelector("video");
+  const canvas = box.querySelector("canvas");
+  const message = box.querySelector(".webcam-msg");
+  const select = form.querySelector("select[name$='reading']");
+  box.querySelector(".webcam-start").addEventListener("click", async () => {
+    try {
+      video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+      live.hidden = false;
+      message.textContent = "";
+    } catch (err) {
+      message.textContent = `${t("tCamera")}: ${err.message}`;
+    }
+  });
+  box.querySelector(".webcam-snap").addEventListener("click", async (event) => {
+    event.target.disabled = true;
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
+    const body = new FormData();
+    body.set("csrfmiddlewaretoken", csrf);
+    body.set("media", blob, "webcam.jpg");
+    body.set("webcam", "on");
+    const response = await fetch(root.dataset.readingUrl, { method: "POST", body });
+    event.target.disabled = false;
+    const pk = response.redirected && (response.url.match(/\/emotion\/(\d+)\/?$/) || [])[1];
+    if (!pk) {
+      const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+      message.textContent = doc.querySelector(".error")?.textContent || `HTTP ${response.status}`;
+      return;
+    }
+    video.srcObject?.getTracks().forEach((track) => track.stop());
+    live.hidden = true;
+    let option = [...select.options].find((o) => o.value === pk);
+    if (!option) { option = new Option(`#${pk}`, pk); select.add(option, 1); }
+    option.selected = true;
+    message.textContent = t("tReading", pk);
+    message.dataset.reading = pk;
+  });
+}
+document.addEventListener("emotune:event", (e) => {
+  const ev = e.detail;
+  if (ev.job !== "emotion.read" || ev.type !== "job.status") return;
+  document.querySelectorAll(`.webcam-msg[data-reading="${ev.id}"]`).forEach((m) => {
+    m.textContent = ev.status === "succeeded" ? t("tRead", ev.id) : `#${ev.id}: ${ev.status}${ev.error ? ` — ${ev.error}` : ""}`;
+  });
+});

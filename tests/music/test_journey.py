@@ -160,6 +160,17 @@ def test_checkins_are_stored_with_the_journey_scoped_to_the_owner_and_nudge_tast
         with pytest.raises(ValidationError):
             checkin_set(**{"user": user, "journey": journey, "moment": "before", "mood": "sad", "intensity": 2, **bad})
     assert journey.checkins.get(moment="before").mood == "tired"
+    from emotion.models import EmotionReading
+
+    theirs = EmotionReading.objects.create(user=other_user, source="webcam", media="readings/b.jpg", status="succeeded",
+                                           emotion="happy")
+    failed = EmotionReading.objects.create(user=user, source="webcam", media="readings/a.jpg", status="failed")
+    for reading in (theirs, failed):
+        with pytest.raises(ValidationError, match="your readings"):
+            checkin_set(user=user, journey=journey, moment="before", mood="sad", intensity=2, reading=reading)
+    mine = EmotionReading.objects.create(user=user, source="webcam", media="readings/c.jpg", status="queued")
+    checkin_set(user=user, journey=journey, moment="before", mood="tired", intensity=3, reading=mine)
+    assert journey.checkins.get(moment="before").reading == mine  # a snapshot still being read may be attached
     with pytest.raises(ValidationError, match="not yours"):
         checkin_set(user=other_user, journey=journey, moment="before", mood="sad", intensity=2)
     assert CheckIn.objects.filter(user=other_user).count() == 0

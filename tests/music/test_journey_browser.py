@@ -33,8 +33,9 @@ class JourneyBrowserTest(ChannelsLiveServerTestCase):
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
 
-    def _context(self, p, user):
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+    def _context(self, p, user, *, camera: bool = False):
+        fake_camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"] if camera else []
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS + fake_camera)
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         host = self.live_server_url.split("//")[1].split(":")[0]
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(user), "domain": host,
@@ -111,7 +112,7 @@ class JourneyBrowserTest(ChannelsLiveServerTestCase):
         worker = start_worker("gpu")
         try:
             with sync_playwright() as p:
-                browser, context = self._context(p, user)
+                browser, context = self._context(p, user, camera=True)
                 page = context.new_page()
                 page.goto(self.live_server_url + "/music/journeys/new/")
                 page.select_option("#id_emotion", "sad")
@@ -129,9 +130,17 @@ class JourneyBrowserTest(ChannelsLiveServerTestCase):
                 expect(page.locator("#markers .marker")).to_have_count(3)
                 expect(page.locator(".marker-jump")).to_have_count(3)
                 page.wait_for_function("document.querySelector('#waveform > div')?.shadowRoot?.querySelector('canvas')")
+                worker.terminate()  # the snapshot's reading stays queued: the check-in attaches it as it is
+                worker.wait(10)
+                expect(page.locator("#saved-before")).to_contain_text("Sad")  # from the journey's request
                 page.select_option("#id_after-mood", "calm")
+                page.click("#webcam-after-start")
+                page.wait_for_function("document.querySelector('#checkin-after video').videoWidth > 0")
+                page.click("#webcam-after-snap")
+                expect(page.locator("#checkin-after .webcam-msg")).to_contain_text("attached", timeout=15_000)
                 page.click("#checkin-after-save")
                 expect(page.locator("#saved-after")).to_contain_text("Calm")
+                expect(page.locator("#saved-after")).to_contain_text("reading #")
                 page.screenshot(path=str(SHOTS / "journey_detail.png"), full_page=True)
                 browser.close()
         finally:
@@ -139,4 +148,5 @@ class JourneyBrowserTest(ChannelsLiveServerTestCase):
             worker.wait(10)
         journey = Journey.objects.get(user=user)
         assert journey.status == "succeeded" and journey.sections[2]["genre"] == "new age"
-        assert journey.checkins.get(moment="after").mood == "calm"
+        after = journey.checkins.get(moment="after")
+        assert after.mood == "calm" and after.reading.source == "webcam" and after.reading.user == user
