@@ -277,3 +277,30 @@ def test_run_journey_api_and_command(tmp_path):
     plan_file.write_text(json.dumps(plan))
     with pytest.raises(CommandError, match="add up to|at least 20"):
         call_command("run_journey", "--plan", str(plan_file), stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_journey_rating_nudges_taste_and_the_mood_page_is_per_user(user, other_user):
+    from accounts.services import preferences_for
+
+    result = run_journey(user=user, emotion="sad", target="uplifted", minutes=2, sections=3,
+                         params={"engine": "offline", "seed": 4})
+    journey = Journey.objects.get(pk=result["journey_id"])
+    checkin_set(user=user, journey=journey, moment="before", mood="sad", intensity=4)
+    checkin_set(user=user, journey=journey, moment="after", mood="happy", intensity=3)
+    alice, bob = Client(), Client()
+    alice.force_login(user)
+    bob.force_login(other_user)
+    url = f"/music/journeys/{journey.pk}/rate/"
+    assert bob.post(url, {"stars": 5}, content_type="application/json").status_code == 404
+    assert alice.post(url, {"stars": 9}, content_type="application/json").status_code == 400
+    saved = alice.post(url, {"stars": 5, "liked": True}, content_type="application/json").json()
+    journey.refresh_from_db()
+    assert saved["stars"] == 5 and journey.stars == 5 and journey.liked is True
+    assert journey.sections[-1]["instruments"][0] in preferences_for(user=user).instruments
+    mine = alice.get("/music/mood/?period=all")
+    assert [s["id"] for s in mine.context["data"]["sessions"]] == [journey.pk]
+    assert mine.context["data"]["by_target"][0]["name"] == "Uplifted"
+    theirs = bob.get("/music/mood/?period=all")
+    assert theirs.context["data"]["sessions"] == [] and f"/music/journeys/{journey.pk}/" not in theirs.content.decode()
+    assert alice.get("/music/mood/?period=bogus").status_code == 200  # an unknown period falls back to 30 days
