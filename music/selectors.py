@@ -104,5 +104,5 @@ def mood_history(*, user, since=None) -> dict:
     readings = [{"id": r.pk, "at": timezone.localtime(r.created_at).isoformat(timespec="minutes"), "emotion": r.emotion,
                  "valence": MOODS.get(r.emotion, (0, 0))[0], "arousal": MOODS.get(r.emotion, (0, 0))[1],
                  "confidence": round(r.confidence or 0, 3)}
-                for r in readings_qs.order_by("created_at", "id")[:500]]
+                for r in reversed(readings_qs.order_by("-created_at", "-id")[:500])]  # the latest 500
     return {"sessions": sessions, "readings": readings, "by_target": ranked(by_target), "by_style": ranked(by_style)}

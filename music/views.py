@@ -342,7 +342,7 @@ def mood(request):
     period = period or "30"
     since = None if period == "all" else timezone.now() - timedelta(days=int(period))
     data = mood_history(user=request.user, since=since)
-    journeys = journey_list(user=request.user, since=since)[:50]
+    journeys = Paginator(journey_list(user=request.user, since=since), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "music/mood.html", {
         "form": form, "period": period, "data": data, "journeys": journeys,
         "periods": MoodPeriodForm.PERIODS, "checkin_rule": _(services.CHECKIN_NUDGE_RULE),
