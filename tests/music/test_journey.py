@@ -304,3 +304,11 @@ def test_journey_rating_nudges_taste_and_the_mood_page_is_per_user(user, other_u
     theirs = bob.get("/music/mood/?period=all")
     assert theirs.context["data"]["sessions"] == [] and f"/music/journeys/{journey.pk}/" not in theirs.content.decode()
     assert alice.get("/music/mood/?period=bogus").status_code == 200  # an unknown period falls back to 30 days
+
+
+@pytest.mark.django_db
+def test_journey_pages_speak_chinese(alice_client):
+    html = alice_client.get("/music/mood/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "心情历史" in html and "每段旅程的前后对比" in html
+    html = alice_client.get("/music/journeys/new/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "新的心情旅程" in html and "生成计划" in html
