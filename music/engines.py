@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -262,8 +263,13 @@ class JourneyRenderer:
             from music.synth import ENGINE_LABEL, render
 
             self.model_name = ENGINE_LABEL
-            return render(section, duration=(samples + lead) / self.sample_rate, seed=seed,
-                          fade_in=i == 0, fade_out=i == len(self.sections) - 1, progress=report)
+            # Whole bars of pre-roll, so that the section's first downbeat falls on the join
+            # (its marker) and the crossfade carries its last pre-roll beats.
+            bar = 4 * 60 / float(section["bpm"])
+            skip = int(round((math.ceil(lead / self.sample_rate / bar) * bar) * self.sample_rate)) - lead if lead else 0
+            audio = render(section, duration=(skip + samples + lead) / self.sample_rate, seed=seed,
+                           fade_in=i == 0, fade_out=i == len(self.sections) - 1, progress=report)
+            return audio[:, skip:]
         from music.musicgen import musicgen_render
 
         self.model_name = self.params["model"]

@@ -20,9 +20,12 @@ def longest_quiet_ms(audio: np.ndarray, sr: int, at: float, *, span: float = 1.0
     return longest * 5.0
 
 
-def click_ratio(audio: np.ndarray, sr: int, at: float, *, width: float = 0.05, context: float = 1.0) -> float:
+def click_ratio(audio: np.ndarray, sr: int, at: float, *, width: float = 0.05, context: float = 5.0) -> float:
     """Largest sample-to-sample jump within ``width`` s of ``at``, over the largest in the
-    ``context`` s around it (outside that window). Well above 1: a jump the music itself never makes."""
+    ``context`` s around it (outside that window). Well above 1: a jump the music itself never makes.
+
+    The context spans a few bars: a section's first downbeat falls on its join, and a note onset
+    is compared with the onsets of the bars around it, not with the softer beats in between."""
     d = np.abs(np.diff(audio, axis=-1))
     d = d.max(axis=0) if d.ndim == 2 else d
     j, w, c = int(at * sr), int(width * sr), int(context * sr)
