@@ -542,11 +542,13 @@ def run_journey(*, target: str = "calm", minutes: float = 2.0, sections: int = 3
     from music.journeys import PlanError, plan_build, plan_validate
     from music.models import Journey
 
-    emotion = emotion or (_emotion_from_media(media_path) if media_path else "neutral")
+    if plan is None:
+        emotion = emotion or (_emotion_from_media(media_path) if media_path else "neutral")
     preferences = preferences_dict(user)
     try:
         if plan is not None:
             written = {"plan": plan_validate(plan), "path": "template", "notes": ["plan given"]}
+            emotion = written["plan"]["start"]["emotion"]
         else:
             written = agent_journey(plan=plan_build(emotion=emotion, target=target, minutes=minutes, sections=sections,
                                                     intensity=intensity, preferences=preferences),

@@ -156,6 +156,13 @@ def _plan_edits(post, plan: dict) -> dict[int, dict]:
     return edits
 
 
+def _edited(section: dict, changes: dict) -> dict:
+    shown = {**section, **changes}
+    if isinstance(shown.get("instruments"), str):
+        shown["instruments"] = [i.strip() for i in shown["instruments"].split(",") if i.strip()]
+    return shown
+
+
 @login_required
 def journey_new(request):
     """Step 1: where from and where to → a written plan; step 2: the (edited) plan → rendering."""
@@ -172,10 +179,13 @@ def journey_new(request):
         try:
             if request.POST.get("action") == "render":
                 written = json.loads(request.POST.get("plan") or "{}")
+                edits = _plan_edits(request.POST, written)
                 try:
-                    plan = plan_edit(written, _plan_edits(request.POST, written))
+                    plan = plan_edit(written, edits)
                 except (PlanError, KeyError, TypeError, AttributeError) as exc:
-                    context.update(plan=written, plan_json=json.dumps(written), plan_path=request.POST.get("plan_path"),
+                    # shown again with the user's edits in place, to be corrected
+                    shown = {**written, "sections": [_edited(s, edits.get(i, {})) for i, s in enumerate(written["sections"])]}
+                    context.update(plan=shown, plan_json=json.dumps(written), plan_path=request.POST.get("plan_path"),
                                    plan_error=str(exc))
                     return render(request, "music/journey_new.html", context, status=400)
                 start = data["reading"].emotion if data.get("reading") else data.get("emotion")

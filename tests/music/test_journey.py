@@ -223,6 +223,7 @@ def test_plan_page_shows_the_plan_lets_it_be_edited_then_renders(user, settings)
     bad = client.post("/music/journeys/new/", {**start, **fields, "s1-seconds": "5", "action": "render",
                                               "plan": json.dumps(plan), "plan_path": "template"})
     assert bad.status_code == 400 and "at least 20" in bad.content.decode() and not Journey.objects.exists()
+    assert 'name="s1-seconds" value="5"' in bad.content.decode()  # the edit is shown again to be corrected
     fields["s2-bpm"] = str(plan["sections"][2]["bpm"] + 4)
     fields["s0-instruments"] = "cello, warm pads"
     done = client.post("/music/journeys/new/", {**start, **fields, "action": "render", "plan": json.dumps(plan),
