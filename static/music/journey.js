@@ -66,8 +66,10 @@ function render() {
   const final = FINAL.includes(state.status);
   $("progress-box").hidden = final;
   if (!final) {
-    showProgress(state.progress, state.note, null);
-    showSections(state.sections_done + 1, 0, null);
+    // the note says which section renders ("section 2 of 3"); the row stores the count only at the end
+    const current = Number((state.note.match(/section (\d+) of/) || [])[1] || state.sections_done + 1);
+    showProgress(state.progress, current && state.note.startsWith("section") ? t("tSection", current, state.sections) : state.note, null);
+    showSections(current, 0, null);
   }
   if (state.error) { $("error").textContent = state.error; $("error").hidden = false; }
   if (state.audio) showPlayer();
