@@ -252,6 +252,8 @@ class JourneyRenderer:
             self.markers.append(round(self.bounds[i] / self.sample_rate, 3))
             self.section_info.append({"seconds": round(time.perf_counter() - started, 3),
                                       "continued": previous_raw is not None, "engine": self.engine})
+            logger.info("journey section %s/%s (%s, %.1f s of music) rendered in %.2f s", i + 1, count, self.engine,
+                        samples / self.sample_rate, self.section_info[-1]["seconds"])
             previous_raw = raw
             report(1.0)
         return _limit(self.joined)
