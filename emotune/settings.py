@@ -179,6 +179,7 @@ RQ_SHOW_ADMIN_LINK = True
 JOB_TIMEOUTS = {
     "emotion.read": env_int("JOB_TIMEOUT_READING", 300, minimum=10),
     "music.generate": env_int("JOB_TIMEOUT_MUSIC", 3600, minimum=10),
+    "music.journey": env_int("JOB_TIMEOUT_JOURNEY", 7200, minimum=10),  # up to 10 minutes of MusicGen
     "voicechat.tts": env_int("JOB_TIMEOUT_TTS", 120, minimum=10),
 }
 JOB_DEFAULT_TIMEOUT = 600

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from music.models import Feedback, MusicGeneration
+from music.models import CheckIn, Feedback, Journey, MusicGeneration
 from ops.admin import AuditedModelAdmin, CachedValuesFilter, JobRowAdmin, admin_link
 
 
@@ -58,3 +58,28 @@ class FeedbackAdmin(AuditedModelAdmin):
     @admin.display(description=_("generation"))
     def generation_link(self, obj):
         return admin_link(obj.generation)
+
+
+class CheckInInline(admin.TabularInline):
+    model = CheckIn
+    extra = 0
+    raw_id_fields = ("user", "reading")
+    fields = ("moment", "mood", "intensity", "note", "reading", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Journey)
+class JourneyAdmin(JobRowAdmin):
+    list_display = ("id", "user_link", "status", "start_emotion", "target", "engine", "sections_done", "duration",
+                    "stars", "seconds", "created_at")
+    list_filter = ("status", "target", ("engine", CachedValuesFilter), "plan_path", "created_at")
+    search_fields = ("=id", "=user__username")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("user", "reading")
+    inlines = [CheckInInline]
+    readonly_fields = (*JobRowAdmin.job_fields, "player", "plan", "plan_path", "plan_notes", "engine", "model_name",
+                       "duration", "sample_rate", "channels", "sections_done", "markers", "timings")
+
+    @admin.display(description=_("listen"))
+    def player(self, obj):
+        return audio_player(obj.audio_preview or obj.audio)

@@ -144,3 +144,50 @@ def agents_run(*, emotion: str | None, description: str, preferences: dict) -> d
         "path": path,
         "steps": {name: {"path": s.path, "notes": s.notes} for name, s in steps.items()},
     }
+
+
+JOURNEY_TASK = (
+    "This is a mood journey (iso-principle): its sections step from the listener's mood to the target. "
+    "For each section, in order, choose the music's genre, mood words and instruments so that each one "
+    "continues the one before and the last arrives at the target. Keep the tempo, key, mode and dynamics "
+    'given. Answer with one JSON object: {"sections": [{"genre": str, "mood": str, '
+    '"instruments": [str, ...] (1-4)}, ...]} with exactly one entry per section.'
+)
+
+
+def agent_journey(*, plan: dict, preferences: dict) -> dict:
+    """Let the LLM choose each section's genre, mood words and instruments; the template plan otherwise.
+
+    The plan's steps (valence/arousal, tempo, key, mode, dynamics, lengths) stay as the template
+    writer set them: the answer only rewords the music, and the result passes plan_validate.
+    Returns {"plan", "path": "llm"|"template", "notes"}.
+    """
+    from music.journeys import PlanError, plan_validate
+
+    if not llm_configured():
+        return {"plan": plan, "path": "template", "notes": ["no LLM configured"]}
+    steps = [{k: s[k] for k in ("valence", "arousal", "bpm", "key", "mode", "dynamics", "seconds", "genre",
+                                "instruments")} for s in plan["sections"]]
+    payload = {"start_mood": plan["start"]["emotion"], "target": plan["target"], "sections": steps,
+               "listener_preferences": {k: preferences.get(k) for k in ("genres", "instruments", "negative_prompt")}}
+    messages = [{"role": "system", "content": SYSTEM},
+                {"role": "user", "content": JOURNEY_TASK + "\nInput:\n" + json.dumps(payload, ensure_ascii=False)}]
+    notes: list[str] = []
+    for attempt in range(ATTEMPTS):
+        try:
+            answer = chat_json(messages)
+            sections = answer.get("sections") if isinstance(answer, dict) else None
+            if not isinstance(sections, list) or len(sections) != len(plan["sections"]):
+                raise PlanError(f"expected {len(plan['sections'])} sections")
+            merged = []
+            for mine, theirs in zip(plan["sections"], sections):
+                if not isinstance(theirs, dict):
+                    raise PlanError("each section must be an object")
+                merged.append({**mine, **{k: theirs[k] for k in ("genre", "mood", "instruments") if theirs.get(k)}})
+            return {"plan": plan_validate({**plan, "sections": merged}), "path": "llm", "notes": notes}
+        except (LLMUnavailable, PlanError, BriefError) as exc:
+            notes.append(f"attempt {attempt + 1}: {exc}")
+            logger.info("journey agent attempt %s failed: %s", attempt + 1, exc)
+            if not isinstance(exc, LLMUnavailable):
+                messages = messages + [{"role": "user", "content": f"That answer was unusable ({exc}). " + JOURNEY_TASK}]
+    return {"plan": plan, "path": "template", "notes": notes}

@@ -6,11 +6,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from emotion.models import Emotion, EmotionReading
-from music.models import MusicGeneration
+from music.models import CheckIn, Journey, MusicGeneration
 from music.params import DECODERS, DEFAULTS, ENGINES, MUSICGEN_MODELS, params_validate
 
 PARAM_FIELDS = ("engine", "model", "duration", "top_k", "top_p", "temperature", "cfg_coef", "seed", "decoder", "video",
                 "use_suggested")
+MOOD_CHOICES = CheckIn.MOODS
 ENGINE_LABELS = {"offline": _("Offline arranger/synth (no model weights)"), "musicgen": _("MusicGen (transformers)"),
                  "audiocraft": _("MusicGen (audiocraft, MultiBand Diffusion)")}
 
@@ -70,3 +71,61 @@ class FeedbackForm(forms.Form):
     stars = forms.IntegerField(required=False, min_value=1, max_value=5)
     liked = forms.NullBooleanField(required=False)
     comment = forms.CharField(required=False, max_length=1000)
+
+
+class JourneyStartForm(forms.Form):
+    """Where the journey starts and where it leads; the plan is written from this."""
+
+    emotion = forms.ChoiceField(label=_("How you feel now"), required=False,
+                                choices=[("", _("— choose —"))] + [(k, v) for k, v in MOOD_CHOICES])
+    reading = forms.ModelChoiceField(label=_("…or start from one of your readings"), required=False,
+                                     queryset=EmotionReading.objects.none())
+    intensity = forms.IntegerField(label=_("How strongly (1–5)"), min_value=1, max_value=5, initial=3)
+    target = forms.ChoiceField(label=_("Where to"), choices=[])
+    minutes = forms.FloatField(label=_("Length (minutes, 2–10)"), min_value=2, max_value=10, initial=3)
+    sections = forms.IntegerField(label=_("Sections (2–6)"), min_value=2, max_value=6, initial=3)
+    engine = forms.ChoiceField(label=_("Engine"), choices=[(e, ENGINE_LABELS[e]) for e in ("offline", "musicgen")])
+    model = forms.CharField(label=_("MusicGen model (hub id or local path)"), required=False, max_length=300)
+    seed = forms.IntegerField(label=_("seed (blank: random)"), required=False, min_value=0, max_value=2**31 - 1)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = Journey.Target.choices
+        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="")
+        self.fields["engine"].initial = settings.MUSIC_ENGINE if settings.MUSIC_ENGINE in ("offline", "musicgen") else "offline"
+        self.fields["model"].initial = settings.MUSICGEN_MODEL
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("emotion") or data.get("reading")):
+            raise ValidationError(_("Say how you feel now, or choose one of your readings."))
+        return data
+
+    def params(self) -> dict:
+        data = self.cleaned_data
+        return {"engine": data["engine"], "model": data.get("model") or "", "seed": data.get("seed")}
+
+
+class CheckInForm(forms.Form):
+    moment = forms.ChoiceField(choices=[("before", _("Before listening")), ("after", _("After listening"))],
+                               widget=forms.HiddenInput)
+    mood = forms.ChoiceField(label=_("How do you feel?"), choices=MOOD_CHOICES)
+    intensity = forms.IntegerField(label=_("How strongly (1–5)"), min_value=1, max_value=5, initial=3,
+                                   widget=forms.NumberInput(attrs={"type": "range", "min": 1, "max": 5}))
+    note = forms.CharField(label=_("A note (optional)"), required=False, max_length=500)
+    reading = forms.ModelChoiceField(label=_("Add a webcam reading (optional)"), required=False,
+                                     queryset=EmotionReading.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # a snapshot just taken may still be being read: it is attached now, its emotion shows when ready
+        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user).exclude(status="failed")
+        self.fields["reading"].label_from_instance = lambda r: (
+            f"#{r.pk} · {r.get_emotion_display() if r.emotion else r.get_status_display()} · "
+            f"{r.get_source_display()} · {r.created_at:%Y-%m-%d %H:%M}")
+
+
+class MoodPeriodForm(forms.Form):
+    PERIODS = [("7", _("last 7 days")), ("30", _("last 30 days")), ("90", _("last 90 days")),
+               ("365", _("last year")), ("all", _("all time"))]
+    period = forms.ChoiceField(required=False, choices=PERIODS, initial="30")

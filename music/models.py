@@ -92,3 +92,96 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"Feedback on #{self.generation_id}: {self.stars}★ {self.liked}"
+
+
+class Journey(JobRow):
+    """A mood journey: sections rendered as one piece, from the listener's mood to a target."""
+
+    job_type = "music.journey"
+    job_handler = "music.jobs.journey_run"
+    job_queue = "gpu"
+
+    class Target(models.TextChoices):
+        CALM = "calm", _("Calm")
+        UPLIFTED = "uplifted", _("Uplifted")
+        FOCUSED = "focused", _("Focused")
+        SLEEP = "sleep", _("Sleep")
+
+    reading = models.ForeignKey(
+        "emotion.EmotionReading", null=True, blank=True, on_delete=models.SET_NULL, related_name="journeys"
+    )
+    start_emotion = models.CharField(max_length=16)
+    target = models.CharField(max_length=16, choices=Target.choices)
+    # The validated plan (music.journeys.plan_validate): start, target, total_seconds, sections.
+    plan = models.JSONField(default=dict)
+    plan_path = models.CharField(max_length=16, blank=True)  # "llm" or "template"
+    plan_notes = models.JSONField(default=list, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    engine = models.CharField(max_length=32, blank=True)
+    model_name = models.CharField(max_length=200, blank=True)
+    audio = models.FileField(upload_to="music/journeys/%Y/%m/", max_length=255, blank=True)
+    audio_preview = models.FileField(upload_to="music/journeys/%Y/%m/", max_length=255, blank=True)
+    peaks = models.JSONField(default=list, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    sections_done = models.PositiveSmallIntegerField(default=0)
+    # Section start times (s) in the rendered file, for the player's markers.
+    markers = models.JSONField(default=list, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    stars = models.PositiveSmallIntegerField(null=True, blank=True,
+                                             validators=[MinValueValidator(1), MaxValueValidator(5)])
+    liked = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="journey_history")]
+
+    def __str__(self) -> str:
+        return f"Journey #{self.pk} ({self.start_emotion} → {self.target}, {self.status})"
+
+    @property
+    def sections(self) -> list[dict]:
+        return list((self.plan or {}).get("sections") or [])
+
+    @property
+    def style(self) -> str:
+        """The arrival's style (last section's genre and lead instrument): what the history ranks."""
+        last = (self.sections or [{}])[-1]
+        return " · ".join(x for x in (last.get("genre", ""), (last.get("instruments") or [""])[0]) if x)
+
+
+class CheckIn(models.Model):
+    """How the listener felt before or after a journey: a mood and its intensity, maybe a reading."""
+
+    class Moment(models.TextChoices):
+        BEFORE = "before", _("Before listening")
+        AFTER = "after", _("After listening")
+
+    MOODS = [
+        ("happy", _("Happy")), ("calm", _("Calm")), ("neutral", _("Neutral")), ("tired", _("Tired")),
+        ("sad", _("Sad")), ("fear", _("Anxious")), ("angry", _("Angry")), ("surprise", _("Surprised")),
+        ("disgust", _("Disgusted")),
+    ]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins")
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="checkins")
+    moment = models.CharField(max_length=8, choices=Moment.choices)
+    mood = models.CharField(max_length=16, choices=MOODS)
+    intensity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    note = models.CharField(max_length=500, blank=True)
+    reading = models.ForeignKey("emotion.EmotionReading", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="checkins")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["journey", "moment"], name="checkin_once_per_moment"),
+            models.CheckConstraint(condition=models.Q(intensity__gte=1, intensity__lte=5), name="checkin_intensity_range"),
+        ]
+        indexes = [models.Index(fields=["user", "created_at"], name="checkin_history")]
+
+    def __str__(self) -> str:
+        return f"Check-in {self.moment} journey #{self.journey_id}: {self.mood} {self.intensity}/5"

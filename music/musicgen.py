@@ -257,11 +257,16 @@ def _generate(mg: LoadedMusicGen, prompt: str, params: dict, seconds: float, *, 
 
 
 def steps_needed(duration: float, *, frame_rate: int, delay: int, window: float = WINDOW_S,
-                 overlap: float = OVERLAP_S) -> int:
-    """Decoding steps for a piece of ``duration`` seconds (for the progress bar's total)."""
-    first = min(duration, window)
-    steps = math.ceil(first * frame_rate) + delay
-    done = first
+                 overlap: float = OVERLAP_S, continued: bool = False) -> int:
+    """Decoding steps for a piece of ``duration`` seconds (for the progress bar's total).
+
+    ``continued``: the piece continues given audio, so even its first window is a continuation."""
+    if continued:
+        steps, done = 0, 0.0
+    else:
+        first = min(duration, window)
+        steps = math.ceil(first * frame_rate) + delay
+        done = first
     while done < duration - 1e-6:
         new = min(window - overlap, duration - done + CROSSFADE_S)
         steps += math.ceil(new * frame_rate) + delay
@@ -271,16 +276,26 @@ def steps_needed(duration: float, *, frame_rate: int, delay: int, window: float 
 
 def musicgen_render(prompt: str, params: dict, *, melody: np.ndarray | None = None,
                     progress: Callable[[int, int], None] | None = None,
-                    window: float = WINDOW_S, overlap: float = OVERLAP_S) -> tuple[np.ndarray, int, dict]:
-    """Render ``params['duration']`` seconds; returns (audio (channels, samples), sample rate, info)."""
+                    window: float = WINDOW_S, overlap: float = OVERLAP_S,
+                    audio_prompt: np.ndarray | None = None, lead: float = 0.0) -> tuple[np.ndarray, int, dict]:
+    """Render ``params['duration']`` seconds; returns (audio (channels, samples), sample rate, info).
+
+    With ``audio_prompt`` (channels, samples at the model's rate) the piece continues that audio
+    (its last ``overlap`` seconds are the first window's prompt, as for long pieces) and the
+    result starts ``lead`` seconds before the prompt's end, so the caller can crossfade it on:
+    ``lead + duration`` seconds in all (a journey's next section).
+    """
     mg = musicgen_get(params.get("model") or "facebook/musicgen-small")
     duration = float(params["duration"])
-    if mg.melody and duration > window:
-        raise JobError(f"Melody models write at most {window:.0f} s; choose a shorter duration.")
+    if mg.melody and (duration > window or audio_prompt is not None):
+        raise JobError(f"Melody models write at most {window:.0f} s and do not continue audio; choose a shorter "
+                       "duration or another model.")
     # one generator for the whole piece, continuation windows included
     sampler = RowSampler([int(params["seed"])], params=params, codebooks=mg.model.config.decoder.num_codebooks,
                          device=mg.device)
-    total = steps_needed(duration, frame_rate=mg.frame_rate, delay=mg.delay, window=window, overlap=overlap)
+    continued = audio_prompt is not None
+    total = steps_needed(duration, frame_rate=mg.frame_rate, delay=mg.delay, window=window, overlap=overlap,
+                         continued=continued)
     done = 0
 
     def on_step() -> None:
@@ -291,8 +306,18 @@ def musicgen_render(prompt: str, params: dict, *, melody: np.ndarray | None = No
 
     sr, target = mg.sample_rate, int(round(duration * mg.sample_rate))
     started = time.perf_counter()
-    audio = _generate(mg, prompt, params, min(duration, window), sampler=sampler, melody=melody, on_step=on_step)
-    segments = 1
+    if continued:
+        audio = np.asarray(audio_prompt, dtype=np.float32)[:, -int(overlap * sr):]
+        if audio.shape[0] != mg.channels:
+            audio = np.repeat(audio.mean(axis=0, keepdims=True), mg.channels, axis=0)
+        head = audio.shape[-1] - int(round(lead * sr))
+        if head < 0:
+            raise JobError("The audio to continue is shorter than the crossfade.")
+        target += audio.shape[-1]
+        segments = 0
+    else:
+        audio = _generate(mg, prompt, params, min(duration, window), sampler=sampler, melody=melody, on_step=on_step)
+        head, segments = 0, 1
     fade = int(CROSSFADE_S * sr)
     while audio.shape[-1] < target:
         tail = audio[:, -int(overlap * sr):]
@@ -302,7 +327,7 @@ def musicgen_render(prompt: str, params: dict, *, melody: np.ndarray | None = No
         continuation = out[:, tail.shape[-1] - fade:]
         audio = crossfade_join(audio, continuation, overlap=fade)
         segments += 1
-    audio = audio[:, :target]
+    audio = audio[:, head:target]
     info = {"segments": segments, "steps": done, "seconds": round(time.perf_counter() - started, 3),
             "device": mg.device, "melody": mg.melody, "melody_clip": mg.melody and melody is not None}
     return audio.astype(np.float32), sr, info

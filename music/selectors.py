@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from emotune.models import JobStatus
 from music.models import Feedback, MusicGeneration
@@ -37,3 +38,71 @@ def generation_queue_position(*, generation: MusicGeneration) -> int | None:
         Q(created_at__lt=generation.created_at) | Q(created_at=generation.created_at, pk__lt=generation.pk)
     )
     return ahead.count() + 1
+
+
+# --- journeys, check-ins, mood history --------------------------------------------------
+
+
+def journey_get(*, user, pk: int):
+    from music.models import Journey
+
+    return get_object_or_404(Journey, pk=pk, user=user)
+
+
+def journey_list(*, user, since=None) -> QuerySet:
+    from music.models import Journey
+
+    qs = Journey.objects.filter(user=user)
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    return qs.prefetch_related("checkins")
+
+
+def checkins_for_journey(*, user, journey) -> dict:
+    """{"before": CheckIn | None, "after": CheckIn | None} of the user's journey."""
+    found = {c.moment: c for c in journey.checkins.filter(user=user)}
+    return {"before": found.get("before"), "after": found.get("after")}
+
+
+def _closeness(point, target: str) -> float:
+    """How close a mood is to a target, 0–100 (100: there)."""
+    from music.journeys import distance, target_point
+
+    return round(100 * max(0.0, 1 - distance(point, target_point(target)) / 2 ** 1.5), 1)
+
+
+def mood_history(*, user, since=None) -> dict:
+    """The mood page's data: before/after per journey, readings over time, what helped most."""
+    from emotion.models import EmotionReading
+    from music.journeys import MOODS, checkin_improvement, mood_point
+
+    sessions, by_target, by_style = [], {}, {}
+    for journey in journey_list(user=user, since=since).order_by("created_at", "id"):
+        pair = {c.moment: c for c in journey.checkins.all()}
+        if "before" not in pair or "after" not in pair:
+            continue
+        before = mood_point(pair["before"].mood, pair["before"].intensity)
+        after = mood_point(pair["after"].mood, pair["after"].intensity)
+        improvement = checkin_improvement(before=before, after=after, target=journey.target)
+        sessions.append({
+            "id": journey.pk, "date": journey.created_at.date().isoformat(), "target": journey.target,
+            "label": f"#{journey.pk} {journey.created_at:%m-%d} → {journey.get_target_display()}",
+            "before": _closeness(before, journey.target), "after": _closeness(after, journey.target),
+            "before_mood": pair["before"].mood, "after_mood": pair["after"].mood, "improvement": improvement,
+            "style": journey.style, "stars": journey.stars,
+        })
+        for table, key in ((by_target, str(journey.get_target_display())), (by_style, journey.style or "—")):
+            table.setdefault(key, []).append(improvement)
+
+    def ranked(table: dict) -> list[dict]:
+        rows = [{"name": k, "mean": round(sum(v) / len(v), 3), "count": len(v)} for k, v in table.items()]
+        return sorted(rows, key=lambda r: (-r["mean"], -r["count"], r["name"]))
+
+    readings_qs = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="")
+    if since is not None:
+        readings_qs = readings_qs.filter(created_at__gte=since)
+    readings = [{"id": r.pk, "at": timezone.localtime(r.created_at).isoformat(timespec="minutes"), "emotion": r.emotion,
+                 "valence": MOODS.get(r.emotion, (0, 0))[0], "arousal": MOODS.get(r.emotion, (0, 0))[1],
+                 "confidence": round(r.confidence or 0, 3)}
+                for r in reversed(readings_qs.order_by("-created_at", "-id")[:500])]  # the latest 500
+    return {"sessions": sessions, "readings": readings, "by_target": ranked(by_target), "by_style": ranked(by_style)}

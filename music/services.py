@@ -229,12 +229,16 @@ def feedback_set(*, user, generation: MusicGeneration, stars: int | None = None,
 
 
 def preferences_nudge(*, user, generation: MusicGeneration, stars: int | None, liked: bool | None) -> dict:
+    positive = (stars is not None and stars >= 4) or liked is True
+    negative = (stars is not None and stars <= 2) or liked is False
+    return taste_nudge(user=user, brief=generation.brief or {}, positive=positive, negative=negative)
+
+
+def taste_nudge(*, user, brief: dict, positive: bool, negative: bool) -> dict:
+    """NUDGE_RULE's changes for a piece the user liked (``positive``) or did not; returns what changed."""
     from accounts.models import BPM_MAX, BPM_MIN
     from accounts.services import preferences_for
 
-    positive = (stars is not None and stars >= 4) or liked is True
-    negative = (stars is not None and stars <= 2) or liked is False
-    brief = generation.brief or {}
     if positive == negative or not brief:
         return {}
     prefs = preferences_for(user=user)
@@ -330,3 +334,248 @@ def run_pipeline(media_path: str | None = None, user=None, params: dict | None =
         "score": result["score"],
         "generation_id": generation_id,
     }
+
+
+# --- mood journeys ----------------------------------------------------------------------
+
+# What a pair of check-ins changes in the user's taste (shown on the journey and mood pages).
+CHECKIN_NUDGE_RULE = (
+    "When you check in after a journey, your before and after moods (with their intensity) are placed on a "
+    "pleasant/unpleasant × calm/excited map. If you ended at least 0.15 closer to the journey's target than you "
+    "started, its arrival style (genre and lead instrument) counts as a piece you liked; if you ended 0.15 or more "
+    "further away, as one you disliked. Liked and disliked change your taste as ratings do."
+)
+IMPROVEMENT_THRESHOLD = 0.15
+
+
+def _plan_error(exc: Exception) -> ValidationError:
+    return ValidationError({"plan": str(exc)})
+
+
+def journey_plan(*, user, target: str, minutes: float, sections: int, emotion: str = "", reading=None,
+                 intensity: int | None = None) -> dict:
+    """Write a plan for the user (LLM agent, else the template writer); nothing is stored.
+
+    Returns {"plan", "path", "notes", "emotion"}; bad input raises ValidationError."""
+    from music.agents import agent_journey
+    from music.journeys import PlanError, plan_build
+
+    if reading is not None:
+        if reading.user_id != user.pk:
+            raise ValidationError({"reading": "That reading is not yours."})
+        emotion = reading.emotion or emotion
+    preferences = preferences_dict(user)
+    try:
+        plan = plan_build(emotion=emotion or "neutral", target=target, minutes=minutes, sections=sections,
+                          intensity=intensity, preferences=preferences)
+    except PlanError as exc:
+        raise _plan_error(exc) from exc
+    written = agent_journey(plan=plan, preferences=preferences)
+    return {**written, "emotion": emotion or "neutral"}
+
+
+def journey_params(params: dict) -> dict:
+    """Engine parameters of a journey (its length comes from the plan); ValidationError by field."""
+    clean = params_validate({**params, "duration": None, "video": False, "decoder": "default"})
+    clean.pop("duration", None)
+    if clean["engine"] not in ("offline", "musicgen"):
+        raise ValidationError({"engine": _("Journeys are rendered by the offline engine or MusicGen (transformers).")})
+    return clean
+
+
+def journey_create(*, user, plan: dict, params: dict, reading=None, plan_path: str = "template",
+                   plan_notes: list | None = None, before: dict | None = None):
+    """Validate the (possibly edited) plan and parameters, store the journey (queued), enqueue it.
+
+    ``before`` ({"mood", "intensity"}, e.g. what the user said when asking for the journey)
+    is stored as its "before" check-in, with ``reading`` attached when the journey starts from one."""
+    from music.journeys import PlanError, plan_validate
+    from music.models import Journey
+
+    try:
+        plan = plan_validate(plan)
+    except PlanError as exc:
+        raise _plan_error(exc) from exc
+    clean = journey_params(params)
+    if reading is not None and reading.user_id != user.pk:
+        raise ValidationError({"reading": "That reading is not yours."})
+    rate_limit_enforce("generation", user.pk)
+    with transaction.atomic():
+        row = Journey.objects.create(
+            user=user, reading=reading, start_emotion=plan["start"]["emotion"], target=plan["target"], plan=plan,
+            plan_path=plan_path if plan_path in ("llm", "template") else "template", plan_notes=plan_notes or [],
+            params=clean, engine=clean["engine"],
+        )
+        if before is not None:
+            checkin_set(user=user, journey=row, moment="before", mood=before["mood"],
+                        intensity=before.get("intensity") or 3, reading=reading if reading and reading.emotion else None)
+        jobs.job_enqueue(row)
+    return row
+
+
+def journey_cancel(*, journey) -> bool:
+    return jobs.job_cancel(journey)
+
+
+def journey_execute(row, progress: ProgressFn) -> None:
+    """The job body: render section by section; a cancel keeps the sections done as a playable file."""
+    from emotune.jobs import JobCancelled
+    from music.engines import JourneyRenderer
+
+    started = time.perf_counter()
+
+    def render_progress(fraction: float, note: str, **extra) -> None:
+        progress(0.92 * fraction, note, **extra)
+
+    renderer = JourneyRenderer(plan=row.plan, params=row.params, progress=render_progress)
+    try:
+        audio = renderer.run()
+    except JobCancelled:
+        partial = renderer.partial()
+        if partial is not None:
+            _journey_store(row, renderer, partial, seconds=time.perf_counter() - started)
+        raise
+    progress(0.95, "writing files", force=True)
+    _journey_store(row, renderer, audio, seconds=time.perf_counter() - started)
+    progress(1.0, "done", force=True)
+
+
+def _journey_files(audio: np.ndarray, sr: int) -> dict:
+    wav = outputs.wav_bytes(audio, sr)
+    return {"wav": wav, "preview": outputs.preview_bytes(wav)}
+
+
+def _journey_store(row, renderer, audio: np.ndarray, *, seconds: float) -> None:
+    """Files and facts of the rendered piece; the status is the job machinery's (a cancel stays)."""
+    files = _journey_files(audio, renderer.sample_rate)
+    stem = uuid.uuid4().hex
+    row.audio.save(f"{stem}.wav", ContentFile(files["wav"]), save=False)
+    row.audio_preview.save(f"{stem}.mp3", ContentFile(files["preview"]), save=False)
+    row.peaks = peaks_compute(audio)
+    row.duration = round(audio.shape[-1] / renderer.sample_rate, 3)
+    row.sample_rate, row.channels = renderer.sample_rate, audio.shape[0]
+    row.sections_done, row.markers = renderer.done, renderer.markers
+    row.engine, row.model_name = renderer.engine, renderer.model_name
+    row.timings = {"sections": renderer.section_info, "total": round(seconds, 3),
+                   "per_minute": round(seconds / max(row.duration / 60, 1e-6), 3)}
+    row.save(update_fields=["audio", "audio_preview", "peaks", "duration", "sample_rate", "channels", "sections_done",
+                            "markers", "engine", "model_name", "timings"])
+
+
+def _arrival_brief(journey) -> dict:
+    return (journey.plan.get("sections") or [{}])[-1]
+
+
+def journey_rate(*, user, journey, stars: int | None = None, liked: bool | None = None) -> dict:
+    """Stars and like/dislike of a journey; they nudge taste by NUDGE_RULE (its arrival style)."""
+    if journey.user_id != user.pk:
+        raise ValidationError({"journey": "That journey is not yours."})
+    if stars is not None and not 1 <= int(stars) <= 5:
+        raise ValidationError({"stars": "stars must be between 1 and 5."})
+    journey.stars, journey.liked = stars, liked
+    journey.save(update_fields=["stars", "liked"])
+    positive = (stars is not None and stars >= 4) or liked is True
+    negative = (stars is not None and stars <= 2) or liked is False
+    return taste_nudge(user=user, brief=_arrival_brief(journey), positive=positive, negative=negative)
+
+
+def checkin_set(*, user, journey, moment: str, mood: str, intensity: int, note: str = "", reading=None):
+    """Store how the user feels before or after a journey (one per moment; a second one replaces it).
+
+    A reading may still be being analysed (a snapshot just taken); its emotion shows once read.
+    The first "after" check-in of a journey with a "before" one nudges taste by CHECKIN_NUDGE_RULE.
+    Returns (check-in, taste changes). Bad input raises ValidationError and changes nothing."""
+    from music.models import CheckIn
+
+    errors = {}
+    if journey.user_id != user.pk:
+        raise ValidationError({"journey": "That journey is not yours."})
+    if moment not in CheckIn.Moment.values:
+        errors["moment"] = _("Say whether this is before or after listening.")
+    if mood not in dict(CheckIn.MOODS):
+        errors["mood"] = _("Choose a mood from the list.")
+    try:
+        intensity = int(intensity)
+        if not 1 <= intensity <= 5:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["intensity"] = _("Intensity is a whole number from 1 to 5.")
+    if reading is not None and (reading.user_id != user.pk or reading.status == "failed"):
+        errors["reading"] = _("Choose one of your readings (not a failed one).")
+    if moment == CheckIn.Moment.AFTER and not journey.audio:
+        errors["moment"] = _("Check in after listening once the journey has music to play.")
+    if errors:
+        raise ValidationError(errors)
+    checkin, created = CheckIn.objects.update_or_create(
+        journey=journey, moment=moment,
+        defaults={"user": user, "mood": mood, "intensity": intensity, "note": note.strip()[:500], "reading": reading},
+    )
+    changes: dict = {}
+    if moment == CheckIn.Moment.AFTER and created:
+        before = CheckIn.objects.filter(journey=journey, moment=CheckIn.Moment.BEFORE).first()
+        if before is not None:
+            changes = checkin_nudge(user=user, journey=journey, before=before, after=checkin)
+    return checkin, changes
+
+
+def checkin_nudge(*, user, journey, before, after) -> dict:
+    """CHECKIN_NUDGE_RULE: a journey that brought the user closer to its target counts as liked."""
+    from music.journeys import checkin_improvement, mood_point
+
+    improvement = checkin_improvement(before=mood_point(before.mood, before.intensity),
+                                      after=mood_point(after.mood, after.intensity), target=journey.target)
+    changes = taste_nudge(user=user, brief=_arrival_brief(journey), positive=improvement >= IMPROVEMENT_THRESHOLD,
+                          negative=improvement <= -IMPROVEMENT_THRESHOLD)
+    return {"improvement": improvement, **changes}
+
+
+def run_journey(*, target: str = "calm", minutes: float = 2.0, sections: int = 3, emotion: str | None = None,
+                media_path: str | None = None, intensity: int | None = None, user=None, params: dict | None = None,
+                plan: dict | None = None, progress: ProgressFn | None = None,
+                output_dir: str | Path | None = None) -> dict:
+    """Plan (or take ``plan``) and render a journey synchronously; the Python API behind ``run_journey``.
+
+    Returns {emotion, target, plan, plan_path, outputs: {wav, preview}, markers, duration, journey_id}.
+    With a user the journey is stored in their history; without one files go to ``output_dir``."""
+    from music.agents import agent_journey
+    from music.engines import JourneyRenderer
+    from music.journeys import PlanError, plan_build, plan_validate
+    from music.models import Journey
+
+    if plan is None:
+        emotion = emotion or (_emotion_from_media(media_path) if media_path else "neutral")
+    preferences = preferences_dict(user)
+    try:
+        if plan is not None:
+            written = {"plan": plan_validate(plan), "path": "template", "notes": ["plan given"]}
+            emotion = written["plan"]["start"]["emotion"]
+        else:
+            written = agent_journey(plan=plan_build(emotion=emotion, target=target, minutes=minutes, sections=sections,
+                                                    intensity=intensity, preferences=preferences),
+                                    preferences=preferences)
+    except PlanError as exc:
+        raise _plan_error(exc) from exc
+    clean = journey_params(params or {})
+    started = time.perf_counter()
+    renderer = JourneyRenderer(plan=written["plan"], params=clean, progress=progress or (lambda *a, **k: None))
+    audio = renderer.run()
+    seconds = time.perf_counter() - started
+    files = _journey_files(audio, renderer.sample_rate)
+    out_dir = Path(output_dir or Path(settings.MEDIA_ROOT) / "music" / "cli")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = uuid.uuid4().hex
+    paths = {"wav": out_dir / f"{stem}.wav", "preview": out_dir / f"{stem}.mp3"}
+    for kind, path in paths.items():
+        path.write_bytes(files[kind])
+    journey_id = None
+    if user is not None:
+        row = Journey.objects.create(user=user, start_emotion=written["plan"]["start"]["emotion"],
+                                     target=written["plan"]["target"], plan=written["plan"], plan_path=written["path"],
+                                     plan_notes=written["notes"], params=clean, status="succeeded", progress=1.0,
+                                     progress_note="done")
+        _journey_store(row, renderer, audio, seconds=seconds)
+        journey_id = row.pk
+    return {"emotion": emotion, "target": written["plan"]["target"], "plan": written["plan"],
+            "plan_path": written["path"], "outputs": {k: str(v) for k, v in paths.items()},
+            "markers": renderer.markers, "duration": round(audio.shape[-1] / renderer.sample_rate, 3),
+            "render_seconds": round(seconds, 3), "journey_id": journey_id}

@@ -96,8 +96,12 @@ def _drums(rng, sr: int) -> dict[str, np.ndarray]:
 
 
 def render(brief: dict, *, duration: float, seed: int, sr: int = SAMPLE_RATE,
-           progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """Render ``duration`` seconds of the brief as float32 stereo, shape (2, samples)."""
+           progress: Callable[[float], None] | None = None, fade_in: bool = True,
+           fade_out: bool = True) -> np.ndarray:
+    """Render ``duration`` seconds of the brief as float32 stereo, shape (2, samples).
+
+    A journey's inner sections skip the piece's fade in/out: they are crossfaded instead.
+    """
     rng = np.random.default_rng(seed)
     bpm = float(brief["bpm"])
     beat = 60.0 / bpm
@@ -159,7 +163,9 @@ def render(brief: dict, *, duration: float, seed: int, sr: int = SAMPLE_RATE,
             progress((bar + 1) / bars)
 
     audio = mix.buf
-    fade_in, fade_out = int(min(1.0, duration / 4) * sr), int(min(2.0, duration / 4) * sr)
-    audio[:, :fade_in] *= np.linspace(0, 1, fade_in)
-    audio[:, total - fade_out:] *= np.linspace(1, 0, fade_out)
+    fade_in_n, fade_out_n = int(min(1.0, duration / 4) * sr), int(min(2.0, duration / 4) * sr)
+    if fade_in:
+        audio[:, :fade_in_n] *= np.linspace(0, 1, fade_in_n)
+    if fade_out:
+        audio[:, total - fade_out_n:] *= np.linspace(1, 0, fade_out_n)
     return audio.astype(np.float32)
