@@ -75,9 +75,14 @@ class RecordingPort(Port):
 
 @pytest.fixture
 def voice(settings, fake_llm):
+    from django.utils import translation
+
     settings.JOBS_BACKEND = "inprocess"
     settings.VOICE_TTS = "espeak"
-    return settings
+    # The consumer activates the connection's language before a session runs; here, English
+    # (an earlier test's consumer may have left Chinese active in this thread).
+    with translation.override("en"):
+        yield settings
 
 
 async def session_with(port: RecordingPort):
