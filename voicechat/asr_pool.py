@@ -170,11 +170,14 @@ _pool: RecognizerPool | None = None
 _pool_lock = threading.Lock()
 
 
-def listener_open():
+def listener_open(*, languages: list[str] | None = None):
     """A listener for one voice connection: in a recogniser process, or in this one when
-    ``VOICE_ASR_PROCESSES`` is 0. Raises when the recogniser cannot start."""
+    ``VOICE_ASR_PROCESSES`` is 0. ``languages`` narrows ``VOICE_LANGUAGES`` (a transcription
+    asked in one language). Raises when the recogniser cannot start."""
     global _pool
     config = listener_config()
+    if languages:
+        config["languages"] = list(languages)
     if settings.VOICE_ASR_PROCESSES == 0:
         from voicechat.asr import Listener
 
