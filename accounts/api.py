@@ -50,7 +50,7 @@ def preferences_read(request):
 
 @router.patch("/preferences", response=PreferencesOut, summary="Change some preferences")
 def preferences_update(request, payload: PreferencesIn):
-    from emotune.api import form_errors
+    from emotune.api_support import form_errors
 
     prefs = preferences_for(user=request.user)
     current = {name: getattr(prefs, name) for name in PreferencesForm.Meta.fields}

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from emotion.models import Emotion
 from emotion.selectors import reading_get
+from emotune.api_support import body_doc, body_of
 from emotune.media import safe_file_response
 from music import services
 from music.models import MusicGeneration
@@ -163,9 +164,11 @@ def feedback_read(request, pk: int):
     return feedback
 
 
-@router.put("/{int:pk}/feedback", response=FeedbackOut, summary="Rate a finished generation (nudges your taste)")
-def feedback_put(request, pk: int, payload: FeedbackIn):
+@router.put("/{int:pk}/feedback", response=FeedbackOut, summary="Rate a finished generation (nudges your taste)",
+            openapi_extra=body_doc(FeedbackIn))
+def feedback_put(request, pk: int):
     generation = generation_get(user=request.user, pk=pk)
+    payload = body_of(request, FeedbackIn)
     if generation.status != "succeeded":
         raise ValidationError("Only finished music can be rated.")
     return services.feedback_set(user=request.user, generation=generation, stars=payload.stars,

@@ -19,6 +19,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import Field
 
 from accounts.models import Preferences
+from emotune.api_support import body_doc, body_of
 from emotune.jobs import JobError
 from emotune.ratelimit import rate_limit_enforce
 from voicechat import services, speech
@@ -79,11 +80,14 @@ def conversation_detail(request, pk: int):
     return conversation_get(user=request.user, pk=pk)
 
 
-@router.patch("/conversations/{int:pk}", response=ConversationOut, summary="Rename a conversation")
-def conversation_rename(request, pk: int, payload: RenameIn):
+@router.patch("/conversations/{int:pk}", response=ConversationOut, summary="Rename a conversation",
+              openapi_extra=body_doc(RenameIn))
+def conversation_rename(request, pk: int):
+    conversation = conversation_get(user=request.user, pk=pk)
+    payload = body_of(request, RenameIn)
     if not payload.title.strip():
         raise ValidationError({"title": ["A title needs at least one visible character."]})
-    return services.conversation_rename(conversation=conversation_get(user=request.user, pk=pk), title=payload.title)
+    return services.conversation_rename(conversation=conversation, title=payload.title)
 
 
 @router.post("/conversations/{int:pk}/clear", response=ConversationOut, summary="Delete every message, keep the conversation")
@@ -108,16 +112,16 @@ def messages(request, pk: int):
 @router.post(
     "/conversations/{int:pk}/messages", summary="Send a typed turn; the answer streams as Server-Sent Events",
     response={200: None},
-    openapi_extra={"responses": {200: {"description": (
+    openapi_extra={**body_doc(TurnIn), "responses": {200: {"description": (
         "`text/event-stream`: `turn.start` {message_id, text, language}, `llm.token` {text} (many), "
         "`error` {code, message}, `llm.done` {message_id, interrupted}, `conversation.title` {title}"),
         "content": {"text/event-stream": {"schema": {"type": "string"}}}}}},
 )
-def turn(request, pk: int, payload: TurnIn):
-    from emotune.api import event_stream
+def turn(request, pk: int):
+    from emotune.api_support import event_stream
 
     conversation = conversation_get(user=request.user, pk=pk)
-    text = payload.text.strip()
+    text = body_of(request, TurnIn).text.strip()
     if not text:
         raise ValidationError({"text": ["A turn needs non-empty text."]})
     stop = threading.Event()
@@ -159,7 +163,7 @@ def speaker_new(request, reference: File[UploadedFile], name: Form[str], transcr
                 consent: Form[bool] = False):
     """``transcript`` left empty is filled in by speech recognition; ``consent`` must be true
     (you are this person or have their permission)."""
-    from emotune.api import form_errors
+    from emotune.api_support import form_errors
 
     rate_limit_enforce("upload", request.user.pk)
     form = SpeakerForm({"name": name, "transcript": transcript, "consent": consent}, {"reference": reference})

@@ -198,7 +198,7 @@ async def speech_response(*, user, text: str, voice: Voice, response_format: str
     refusal or a failure before any audio is a JSON error, not a broken stream."""
     from asgiref.sync import sync_to_async
 
-    from emotune.api import error_response
+    from emotune.api_support import error_response
 
     sentences = sentences_of(text)
     if not sentences:
