@@ -44,8 +44,8 @@ class SiteSessionAuth(SessionAuth):
     """The signed-in session (the site's own scripts); unsafe methods need the CSRF token."""
 
     def __call__(self, request: HttpRequest):
-        if request.headers.get("Authorization"):
-            return None  # a request that carries a token is judged by it alone
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            return None  # a request that carries a token is judged by it alone (not, say, a proxy's Basic auth)
         return super().__call__(request)
 
 

@@ -127,11 +127,21 @@ def test_generations_create_progress_files_feedback(alice, bob):
         response = other.request(method.upper(), f"/api/v1/generations/{generation['id']}{path}", json=body)
         assert error_of(response, 404)["code"] == "not_found"
     assert Feedback.objects.get().stars == 5
+    # From one of the user's readings: its emotion is the start; an unfinished one is refused by name.
+    mine = EmotionReading.objects.create(user=user, source="image", media="readings/m.jpg", status="succeeded",
+                                         emotion="angry")
+    from_reading = http.post("/api/v1/generations", json={"reading_id": mine.pk, "params": {"engine": "offline"}})
+    assert from_reading.status_code == 201 and from_reading.json()["emotion"] == "angry"
+    assert from_reading.json()["reading_id"] == mine.pk
+    pending = EmotionReading.objects.create(user=user, source="image", media="readings/p.jpg")
+    assert error_of(http.post("/api/v1/generations", json={"reading_id": pending.pk}), 400)["fields"].keys() == {"reading_id"}
+    english_only = error_of(http.post("/api/v1/generations", json={"manual_prompt": "安静的钢琴"}), 400)
+    assert english_only["fields"].keys() == {"manual_prompt"}
     # A reading of another user cannot be the start of a generation.
     theirs = EmotionReading.objects.create(user=bob[0], source="image", media="readings/x.jpg", status="succeeded",
                                            emotion="happy")
     assert error_of(http.post("/api/v1/generations", json={"reading_id": theirs.pk}), 404)
-    assert MusicGeneration.objects.count() == 1
+    assert MusicGeneration.objects.count() == 2
 
 
 def test_conversations_list_create_rename_clear_delete(alice, bob):

@@ -97,6 +97,8 @@ def test_a_sent_token_decides_even_with_a_session(alice_client, user, other_user
     """A session cookie does not rescue a bad token, nor does it change whose token it is."""
     assert me("emt_revoked-or-unknown-token-0000000000000000", alice_client).status_code == 401
     assert me(token_for(other_user), alice_client).json()["username"] == "bob"
+    # Another scheme (a proxy's Basic auth, say) leaves the session in charge.
+    assert alice_client.get("/api/v1/me", HTTP_AUTHORIZATION="Basic YWxpY2U6cHc=").json()["username"] == "alice"
 
 
 def test_the_session_works_for_the_sites_scripts_and_needs_csrf_for_changes(user):
