@@ -122,3 +122,11 @@ def test_token_count_is_capped(user, token_for, alice_client):
     response = alice_client.post("/accounts/tokens/", {"name": "one too many"})
     assert response.status_code == 400 and "revoke one first" in response.content.decode()
     assert ApiToken.objects.filter(user=user).count() == TOKENS_MAX_PER_USER
+
+
+def test_the_token_section_speaks_chinese(alice_client, settings, token_for, user):
+    token_for(user, "脚本")
+    alice_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    page = alice_client.get("/accounts/profile/").content.decode()
+    for words in ("API 令牌", "创建令牌", "令牌让脚本以你的身份使用 HTTP API", "从未", "撤销"):
+        assert words in page, words
