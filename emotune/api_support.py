@@ -22,7 +22,8 @@ from emotune.ratelimit import RateLimited
 logger = logging.getLogger(__name__)
 
 CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited"}
+         409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited",
+         503: "unavailable"}
 # Ninja names where a bad value came from first; the client knows its fields by name only.
 _SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
 

@@ -35,6 +35,9 @@ PCM_RATE = 24000  # OpenAI's raw PCM is 24 kHz 16-bit mono
 TRANSCRIBE_MAX_BYTES = 25 * 2**20  # as OpenAI's endpoint
 TRANSCRIBE_MAX_SECONDS = 600.0
 FEED_BYTES = 16000 * 2  # one second of 16 kHz PCM16 per request to the recogniser process
+# An utterance with no pause is ended here, so that each decode stays within Whisper's 30 s window
+# (one pass, a few seconds): a longer one would hold the recogniser process that voice sessions share.
+UTTERANCE_MAX_BYTES = 25 * 16000 * 2
 # OpenAI's voice names: accepted so that existing scripts run; they speak as "auto".
 OPENAI_VOICES = {"alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse",
                  "marin", "cedar"}
@@ -276,7 +279,15 @@ def transcribe_upload(*, upload, language: str = "") -> dict:
     seconds = len(samples) / 16000
     if seconds > TRANSCRIBE_MAX_SECONDS:
         raise ValidationError({"file": [f"The clip is longer than {TRANSCRIBE_MAX_SECONDS:.0f} s."]})
-    text, heard_language = recognise(float_to_pcm16(samples), languages=[language] if language else None)
+    from voicechat.asr import WhisperUnavailable
+    from voicechat.asr_pool import RecognizerLost
+
+    try:
+        text, heard_language = recognise(float_to_pcm16(samples), languages=[language] if language else None)
+    except (RecognizerLost, WhisperUnavailable) as exc:
+        from ninja.errors import HttpError
+
+        raise HttpError(503, f"Speech recognition is unavailable right now ({exc}).") from exc
     return {"text": text, "language": heard_language or language or None, "duration": round(seconds, 3)}
 
 
@@ -284,14 +295,21 @@ def recognise(pcm: bytes, *, languages: list[str] | None = None) -> tuple[str, s
     """The utterances in 16 kHz mono PCM16, joined, and the language of the last one."""
     from voicechat.asr_pool import listener_open
 
-    listener = listener_open(languages=languages)
+    listener = listener_open(languages=languages, partials=False)
     finals: list[tuple] = []
+    since_final = 0
     try:
         # Half a second of silence ahead: the recogniser's voice detector wants a lead-in.
         padded = b"\x00" * 16000 + pcm + b"\x00" * 16000
         for offset in range(0, len(padded), FEED_BYTES):
-            items = [padded[i:i + 3200] for i in range(offset, min(offset + FEED_BYTES, len(padded)), 3200)]
-            finals += [e for e in listener.feed(items) if e[0] == "final"]
+            items: list = [padded[i:i + 3200] for i in range(offset, min(offset + FEED_BYTES, len(padded)), 3200)]
+            since_final += FEED_BYTES
+            if since_final >= UTTERANCE_MAX_BYTES:
+                items.append(("stop", time.monotonic()))
+            heard = [e for e in listener.feed(items) if e[0] == "final"]
+            if heard or since_final >= UTTERANCE_MAX_BYTES:
+                since_final = 0
+            finals += heard
         finals += [e for e in listener.feed([("stop", time.monotonic())]) if e[0] == "final"]
     finally:
         listener.close()

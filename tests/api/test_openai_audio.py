@@ -65,7 +65,8 @@ def test_speech_and_transcription_through_the_openai_client(make_user, token_for
 
     # The synthesised speech, heard back by the recogniser: the words come through.
     heard = client.audio.transcriptions.create(model="whisper-1", file=("speech.wav", wav), language="en")
-    assert {"go", "forward", "breath"} <= words_of(heard.text), heard.text
+    said = {"go", "forward", "meters", "then", "take", "slow", "deep", "breath"}
+    assert len(said & words_of(heard.text)) >= 6, heard.text  # Piper's voice varies a little between runs
 
     # A real recording (LibriVox / CMU test data), without a language: Whisper picks it.
     raw = (SPHINX / "goforward.raw").read_bytes()
