@@ -237,3 +237,15 @@ def test_rate_limits_are_shared_with_the_site(alice, settings, server):
 
     window = settings.RATE_LIMITS["upload"][1]
     cache.delete(f"rl:upload:{user.pk}:{int(time.time()) // window}")
+
+
+def test_speech_with_no_speech_worker_is_a_clear_error(alice):
+    """Production topology with no gpu worker alive: the request ends with a 503, not a hang."""
+    import time
+
+    user, http = alice
+    started = time.monotonic()
+    response = http.post("/v1/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": "Hello there."})
+    error = error_of(response, 503)
+    assert error["code"] == "tts_unavailable" and "no live worker" in error["message"]
+    assert time.monotonic() - started < 30
