@@ -62,16 +62,18 @@ def error_response(status: int, message: str, *, code: str | None = None, fields
 
 
 def _field_name(loc) -> str:
-    parts = [str(p) for p in loc if str(p) not in _SOURCES]
-    if len(parts) > 1 and loc and str(loc[0]) == "body":
-        parts = parts[1:]  # the body's parameter name (``payload``) is ours, not the client's
+    """``("body", "payload", "params", "top_k")`` → ``params.top_k``; the whole body → ``__all__``."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[2:]  # the body's parameter name (``payload``) is ours, not the client's
+    else:
+        parts = [p for p in parts if p not in _SOURCES]
     return ".".join(parts) or "__all__"
 
 
 def _fields_from_django(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
-        return {("__all__" if name == "__all__" else name): [str(m) for m in messages]
-                for name, messages in exc.message_dict.items()}
+        return {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
     return {"__all__": [str(m) for m in exc.messages]}
 
 
@@ -96,11 +98,12 @@ def body_of(request: HttpRequest, schema):
     try:
         data = json.loads(request.body or b"{}")
     except ValueError:
-        raise NinjaValidationError([{"loc": ("body",), "msg": "The body is not valid JSON."}]) from None
+        raise NinjaValidationError([{"loc": ("body", "payload"), "msg": "The body is not valid JSON."}]) from None
     try:
         return schema.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise NinjaValidationError([{"loc": ("body", *e["loc"]), "msg": e["msg"]} for e in exc.errors()]) from None
+        raise NinjaValidationError([{"loc": ("body", "payload", *e["loc"]), "msg": e["msg"], "type": e["type"]}
+                                    for e in exc.errors()]) from None
 
 
 def body_doc(schema) -> dict:
@@ -138,7 +141,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
-        return error_response(exc.status_code, str(exc))
+        message = str(exc)
+        if exc.status_code == 400:  # Ninja's own: a body it cannot parse
+            if message.startswith("Cannot parse request body"):
+                message = "The body could not be read: send JSON (Content-Type: application/json) or a form."
+            return error_response(400, message, fields={"__all__": [message]})
+        return error_response(exc.status_code, message)
 
     @api.exception_handler(RateLimited)
     def rate_limited(request, exc):

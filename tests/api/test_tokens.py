@@ -130,3 +130,11 @@ def test_the_token_section_speaks_chinese(alice_client, settings, token_for, use
     page = alice_client.get("/accounts/profile/").content.decode()
     for words in ("API 令牌", "创建令牌", "令牌让脚本以你的身份使用 HTTP API", "从未", "撤销"):
         assert words in page, words
+
+
+def test_a_body_that_is_not_json_is_one_clear_error(user, token_for):
+    client, secret = Client(), token_for(user)
+    for url, method in [("/api/v1/conversations", "post"), ("/api/v1/preferences", "patch")]:
+        response = getattr(client, method)(url, b"{not json", content_type="application/json",
+                                           HTTP_AUTHORIZATION=f"Bearer {secret}")
+        assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["__all__"], response.content
