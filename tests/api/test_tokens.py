@@ -138,3 +138,19 @@ def test_a_body_that_is_not_json_is_one_clear_error(user, token_for):
         response = getattr(client, method)(url, b"{not json", content_type="application/json",
                                            HTTP_AUTHORIZATION=f"Bearer {secret}")
         assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["__all__"], response.content
+
+
+def test_staff_see_and_revoke_tokens_in_the_admin_but_never_a_secret(staff_user, user, token_for):
+    secret = token_for(user, "cron job")
+    token = ApiToken.objects.get(user=user)
+    admin = Client()
+    admin.force_login(staff_user)
+    listing = admin.get("/admin/accounts/apitoken/").content.decode()
+    assert "cron job" in listing and token.prefix in listing and secret not in listing
+    page = admin.get(f"/admin/accounts/apitoken/{token.pk}/change/").content.decode()
+    assert token.digest not in page and secret not in page
+    assert admin.get("/admin/accounts/apitoken/add/").status_code == 403
+    done = admin.post("/admin/accounts/apitoken/", {"action": "revoke_tokens", "_selected_action": [token.pk]})
+    assert done.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None and me(secret).status_code == 401
