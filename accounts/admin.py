@@ -3,8 +3,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Preferences, User
-from accounts.services import user_deactivate
+from accounts.models import ApiToken, Preferences, User
+from accounts.services import token_revoke, user_deactivate
 from emotion.models import EmotionReading
 from music.models import Feedback, MusicGeneration
 from ops.admin import AuditedAdmin, AuditedModelAdmin, changelist_link
@@ -80,3 +80,27 @@ class PreferencesAdmin(AuditedModelAdmin):
     list_filter = ("ui_language",)
     search_fields = ("=user__username",)
     raw_id_fields = ("user", "active_speaker")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AuditedModelAdmin):
+    """Personal API tokens: who has which, when each was last used; staff can revoke, never read a secret."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_select_related = ("user",)
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("=user__username", "prefix", "name")
+    date_hierarchy = "created_at"
+    readonly_fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    exclude = ("digest",)
+    actions = ("revoke_tokens",)
+
+    def has_add_permission(self, request):
+        return False  # a token is made by its owner, on the profile page, where its secret is shown once
+
+    @admin.action(description=_("Revoke selected tokens"))
+    def revoke_tokens(self, request, queryset):
+        live = list(queryset.filter(revoked_at__isnull=True))
+        for token in live:
+            token_revoke(token=token, ip=client_ip(request))
+        self.message_user(request, _("%(count)d token(s) revoked.") % {"count": len(live)}, messages.SUCCESS)

@@ -41,6 +41,11 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
 
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Token name"), max_length=60,
+                           help_text=_("What the token is for, e.g. \"laptop script\"."))
+
+
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User

@@ -18,5 +18,7 @@ urlpatterns = [
     ),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_done.html"), name="password_done"),
     path("profile/", views.profile, name="profile"),
+    path("tokens/", views.token_new, name="token_create"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
     path("preferences/", views.preferences, name="preferences"),
 ]

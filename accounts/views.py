@@ -7,10 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import PreferencesForm, ProfileForm, RateLimitedAuthenticationForm, SignupForm
-from accounts.services import preferences_for, user_create
+from accounts.forms import PreferencesForm, ProfileForm, RateLimitedAuthenticationForm, SignupForm, TokenForm
+from accounts.selectors import token_get, token_list
+from accounts.services import TokenLimitReached, preferences_for, token_create, token_revoke, user_create
 from ops.services import client_ip, log_write
 
 
@@ -61,7 +62,38 @@ def profile(request):
         log_write(action="account.profile", user_id=request.user.pk, ip=client_ip(request))
         messages.success(request, _("Profile saved."))
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return _profile_page(request, form)
+
+
+def _profile_page(request, form, *, token_form=None, secret: str | None = None, status: int = 200):
+    context = {"form": form, "token_form": token_form or TokenForm(), "tokens": token_list(user=request.user),
+               "new_secret": secret}
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@login_required
+@require_POST
+def token_new(request):
+    """Create a token and show its secret on this one page (it is stored hashed: never shown again)."""
+    token_form = TokenForm(request.POST)
+    if token_form.is_valid():
+        try:
+            _token, secret = token_create(user=request.user, name=token_form.cleaned_data["name"], ip=client_ip(request))
+        except TokenLimitReached as exc:
+            token_form.add_error("name", str(exc))
+        else:
+            response = _profile_page(request, ProfileForm(instance=request.user), secret=secret)
+            response["Cache-Control"] = "no-store"
+            return response
+    return _profile_page(request, ProfileForm(instance=request.user), token_form=token_form, status=400)
+
+
+@login_required
+@require_POST
+def token_revoke_view(request, pk: int):
+    token_revoke(token=token_get(user=request.user, pk=pk), ip=client_ip(request))
+    messages.success(request, _("Token revoked."))
+    return redirect("accounts:profile")
 
 
 @login_required

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "django_rq",
+    "ninja",  # the HTTP API (emotune/api.py); serves its docs page's scripts from static files
     "emotune",
     "accounts",
     "emotion",

@@ -252,12 +252,14 @@ class WhisperRecognizer:
 
 def recognizer_create(
     backend: str | None = None, *, vosk_model_dir: str | None = None, whisper_model_dir: str | None = None,
-    languages: list[str] | None = None,
+    languages: list[str] | None = None, partials: bool = True,
 ) -> Recognizer:
+    """``partials=False``: no running text while audio comes in (a file transcribed whole needs none;
+    Whisper then decodes each utterance once, at its end)."""
     backend = backend or settings.VOICE_ASR
     if backend == "whisper":
         return WhisperRecognizer(whisper_model_dir or str(settings.WHISPER_MODEL_DIR),
-                                 languages if languages is not None else settings.VOICE_LANGUAGES)
+                                 languages if languages is not None else settings.VOICE_LANGUAGES, partials=partials)
     if backend == "vosk":
         return VoskRecognizer(vosk_model_dir or str(settings.VOSK_MODEL_DIR))
     return PocketSphinxRecognizer()
@@ -327,10 +329,11 @@ class Listener:
 
     def __init__(
         self, *, backend: str, vosk_model_dir: str, end_silence_ms: int, whisper_model_dir: str = "",
-        languages: list[str] | None = None, recognizer: Recognizer | None = None,
+        languages: list[str] | None = None, recognizer: Recognizer | None = None, partials: bool = True,
     ):
         self.recognizer = recognizer or recognizer_create(
-            backend, vosk_model_dir=vosk_model_dir, whisper_model_dir=whisper_model_dir or None, languages=languages
+            backend, vosk_model_dir=vosk_model_dir, whisper_model_dir=whisper_model_dir or None, languages=languages,
+            partials=partials,
         )
         self.detector = TurnDetector(end_silence_ms=end_silence_ms)
         self.heard = False

@@ -170,11 +170,17 @@ _pool: RecognizerPool | None = None
 _pool_lock = threading.Lock()
 
 
-def listener_open():
+def listener_open(*, languages: list[str] | None = None, partials: bool = True):
     """A listener for one voice connection: in a recogniser process, or in this one when
-    ``VOICE_ASR_PROCESSES`` is 0. Raises when the recogniser cannot start."""
+    ``VOICE_ASR_PROCESSES`` is 0. ``languages`` narrows ``VOICE_LANGUAGES`` (a transcription
+    asked in one language); ``partials=False`` skips the running text (a file heard whole).
+    Raises when the recogniser cannot start."""
     global _pool
     config = listener_config()
+    if languages:
+        config["languages"] = list(languages)
+    if not partials:
+        config["partials"] = False
     if settings.VOICE_ASR_PROCESSES == 0:
         from voicechat.asr import Listener
 
@@ -216,7 +222,7 @@ def serve(requests: Connection, replies: Connection) -> None:
                 value = listeners[session][0].feed(payload)
             elif op == "open":
                 kind = (payload["backend"], payload["vosk_model_dir"], payload["whisper_model_dir"],
-                        tuple(payload["languages"]))
+                        tuple(payload["languages"]), payload.get("partials", True))
                 kept = spare.get(kind)
                 listeners[session] = (Listener(**payload, recognizer=kept.pop() if kept else None), kind)
                 value = None

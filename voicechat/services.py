@@ -162,3 +162,60 @@ def speaker_create_from_clip(*, user: User, name: str, samples, transcript: str,
         user=user, name=name.strip(), reference=clip, reference_seconds=round(audio_duration(samples), 2),
         transcript=transcript.strip(), consent=consent,
     )
+
+
+def text_turn(*, conversation: Conversation, text: str, stop=None):
+    """A typed turn answered as text, as events (dicts with an ``event`` name) while it streams.
+
+    The same steps as a typed turn on the voice socket, without speech: the user's words are
+    saved, the companion's answer streams from ``voicechat.companion.reply_stream`` over the
+    conversation's recent history, and is saved when it ends (``interrupted`` with the text so
+    far when ``stop`` is set: the client went away). Events: ``turn.start`` {message_id, text,
+    language}, ``llm.token`` {text}, ``error`` {code, message}, ``llm.done`` {message_id},
+    ``conversation.title`` {title} (once, after the first exchange).
+    """
+    import time
+
+    from django.conf import settings
+
+    from emotune.llm import LLMUnavailable
+    from voicechat.companion import answer_model_name, prompt_messages, reply_stream
+    from voicechat.language import detect_language
+    from voicechat.selectors import message_window
+
+    started = time.monotonic()
+    language = detect_language(text)
+    history = message_window(conversation=conversation, limit=settings.VOICE_HISTORY_MESSAGES)
+    user_message = message_add(conversation=conversation, role=Message.Role.USER, text=text, language=language,
+                               telemetry={"via": "api"})
+    yield {"event": "turn.start", "message_id": user_message.pk, "text": text, "language": language}
+    answer, error, first_token_ms = "", None, None
+    room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
+    try:
+        for piece in reply_stream(prompt_messages(history=history, user_text=text, language=language), stop=stop):
+            if stop is not None and stop.is_set():
+                break
+            piece, room = piece[:room], room - len(piece)
+            if first_token_ms is None:
+                first_token_ms = round((time.monotonic() - started) * 1000)
+            answer += piece
+            yield {"event": "llm.token", "text": piece}
+            if room <= 0:
+                break
+    except LLMUnavailable as exc:
+        error = str(exc)
+        yield {"event": "error", "code": "llm_unavailable",
+               "message": _("The companion cannot answer right now (%(error)s).") % {"error": error}}
+    telemetry = {"via": "api", "llm_first_token_ms": first_token_ms,
+                 "total_ms": round((time.monotonic() - started) * 1000)}
+    if error:
+        telemetry["error"] = error
+    interrupted = bool(stop is not None and stop.is_set())
+    answer_message = message_add(conversation=conversation, role=Message.Role.ASSISTANT, text=answer,
+                                 interrupted=interrupted, telemetry=telemetry, language=language,
+                                 model=answer_model_name())
+    yield {"event": "llm.done", "message_id": answer_message.pk, "interrupted": interrupted}
+    if not error and not interrupted and conversation.messages.count() == 2:
+        title = conversation_title_write(conversation_id=conversation.pk)
+        if title:
+            yield {"event": "conversation.title", "title": title}

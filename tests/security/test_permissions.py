@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.services import token_create, token_revoke
 from emotion.models import EmotionReading
 from music.models import MusicGeneration
 from ops.models import Event, SystemLog
@@ -29,6 +30,7 @@ ROUTES = {
     "accounts:signup": PUBLIC, "accounts:login": PUBLIC, "accounts:logout": PUBLIC,
     "accounts:password_change": LOGIN, "accounts:password_done": LOGIN,
     "accounts:profile": LOGIN, "accounts:preferences": LOGIN,
+    "accounts:token_create": LOGIN, "accounts:token_revoke": OWNER,
     "set_language": PUBLIC, "healthz": PUBLIC, "readyz": PUBLIC, "metrics": TOKEN,
     "emotion:index": LOGIN, "emotion:history": LOGIN, "emotion:warmup": LOGIN, "emotion:detail": OWNER,
     "music:studio": LOGIN, "music:history": LOGIN, "music:detail": OWNER, "music:status": OWNER,
@@ -40,6 +42,24 @@ ROUTES = {
     "admin:login": PUBLIC, "admin:logout": PUBLIC,
     "ops:dashboard": STAFF, "ops:dashboard_json": STAFF,
 }
+# The HTTP API (emotune/api.py): a token or the session; objects reached by id are the owner's.
+API_ROUTES = {
+    "api:openapi-json": PUBLIC, "api:openapi-view": PUBLIC, "api:api-root": PUBLIC,
+    "openai:openapi-json": PUBLIC, "openai:openapi-view": PUBLIC, "openai:api-root": PUBLIC,
+    "api:me": LOGIN, "api:preferences_read": LOGIN, "api:preferences_update": LOGIN,
+    "api:readings": LOGIN, "api:reading_new": LOGIN, "api:reading_detail": OWNER, "api:reading_media": OWNER,
+    "api:generations": LOGIN, "api:generation_new": LOGIN, "api:generation_detail": OWNER,
+    "api:generation_cancel": OWNER, "api:generation_file": OWNER, "api:feedback_read": OWNER, "api:feedback_put": OWNER,
+    "api:conversations": LOGIN, "api:conversation_new": LOGIN, "api:conversation_detail": OWNER,
+    "api:conversation_rename": OWNER, "api:conversation_delete": OWNER, "api:conversation_clear": OWNER,
+    "api:messages": OWNER, "api:turn": OWNER,
+    "api:speakers": LOGIN, "api:speaker_new": LOGIN, "api:speaker_activate": OWNER, "api:speaker_delete": OWNER,
+    "openai:audio_speech": LOGIN, "openai:audio_transcriptions": LOGIN,
+}
+ROUTES.update(API_ROUTES)
+# Which of the owner's objects an API route's {pk} names (by a word of its name).
+API_OBJECT = {"reading": "reading", "generation": "generation", "feedback": "generation", "conversation": "conversation",
+              "messages": "conversation", "turn": "conversation", "speaker": "speaker"}
 FAMILIES = {"admin:": STAFF, "django_rq:": STAFF}
 WEBSOCKETS = {"/ws/events/": LOGIN, "/ws/voicechat/{conversation}/": OWNER}
 
@@ -73,7 +93,10 @@ def _concrete(pattern: str, name: str, objects: dict) -> str:
     pk = {
         "emotion": objects["reading"].pk, "music": objects["generation"].pk,
         "voicechat": objects["speaker" if ":speaker_" in name else "conversation"].pk,
+        "accounts": objects["token"].pk if "token" in objects else 0,
     }.get(app, objects["log"].pk)
+    if app in ("api", "openai"):
+        pk = next((objects[key].pk for word, key in API_OBJECT.items() if word in name), 0)
     values = {
         "pk": pk, "object_id": objects["log"].pk if "systemlog" in name else pk, "kind": "audio",
         "path": objects["reading"].media.name, "queue_index": 0, "job_id": objects["job_id"], "result_id": "none",
@@ -98,6 +121,7 @@ def world(make_user, settings):
         "conversation": Conversation.objects.create(user=owner, title="c"),
         "speaker": Speaker.objects.create(user=owner, name="v", reference="speakers/v.wav", transcript="t"),
         "log": SystemLog.objects.create(action="x"), "event": Event.objects.create(kind="x"),
+        "token": token_create(user=owner, name="owner's")[0],
     }
     import django_rq
 
@@ -206,3 +230,72 @@ async def test_every_websocket_route_for_every_identity(make_user):
             if connected:
                 await communicator.disconnect()
     assert checked == len(WEBSOCKETS) * 4
+
+
+def _api_operations():
+    """(method, path template, route name) for every operation in the API schemas."""
+    from emotune.api import api, openai_api
+
+    names = {name for name in API_ROUTES if API_ROUTES[name] != PUBLIC}
+    found = []
+    for schema in (api.get_openapi_schema(), openai_api.get_openapi_schema()):
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                namespace = "openai" if path.startswith("/v1/") else "api"
+                name = next((n for n in names if n.startswith(namespace + ":")
+                             and operation["operationId"].endswith("_api_" + n.split(":", 1)[1])), None)
+                assert name, f"{method} {path} ({operation['operationId']}) is not in API_ROUTES"
+                found.append((method.upper(), path, name))
+    return found
+
+
+@pytest.mark.django_db
+def test_every_api_operation_with_no_revoked_another_users_and_the_owners_token(world, capsys):
+    """Each API operation, with every method it has: no token and a revoked token get 401, another
+    user's token gets 404 on the owner's objects, the owner is never answered with a server error."""
+    owner, other = world["owner"], world["other"]
+    revoked_token, revoked = token_create(user=owner, name="old")
+    token_revoke(token=revoked_token)
+    tokens = {"no token": None, "revoked token": revoked, "other's token": token_create(user=other, name="o")[1],
+              "owner's token": token_create(user=owner, name="mine")[1]}
+    operations = _api_operations()
+    # The owner goes last and deletes last: its DELETEs would leave the others nothing to be refused.
+    operations.sort(key=lambda op: op[0] == "DELETE")
+    client = Client(raise_request_exception=False)
+    checked, problems = 0, []
+    for identity, secret in tokens.items():
+        if identity == "owner's token":
+            continue
+        for method, path, name in operations:
+            url = _concrete(path.replace("{", "<").replace("}", ">"), name, world["objects"])
+            headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+            response = client.generic(method, url, data=b"{}", content_type="application/json", **headers)
+            checked += 1
+            status, access = response.status_code, API_ROUTES[name]
+            if status >= 500:
+                problems.append(f"{identity} {method} {url}: server error {status}")
+            elif identity in ("no token", "revoked token") and status != 401:
+                problems.append(f"{identity} {method} {url}: {status}, not 401")
+            elif identity == "other's token" and access == OWNER and status != 404:
+                problems.append(f"{identity} {method} {url}: {status} on another user's object")
+            if status < 500 and status != 204:
+                assert "error" in response.json() or status < 400, (method, url, response.content[:300])
+    # Nothing the others did changed the owner's objects.
+    objects = world["objects"]
+    assert Conversation.objects.filter(pk=objects["conversation"].pk).exists()
+    assert Speaker.objects.filter(pk=objects["speaker"].pk).exists()
+    assert MusicGeneration.objects.get(pk=objects["generation"].pk).status == "succeeded"
+    owner_secret = tokens["owner's token"]
+    for method, path, name in operations:
+        url = _concrete(path.replace("{", "<").replace("}", ">"), name, world["objects"])
+        response = client.generic(method, url, data=b"{}", content_type="application/json",
+                                  HTTP_AUTHORIZATION=f"Bearer {owner_secret}")
+        checked += 1
+        # The owner reaches every route (only a rating not given yet is not found); bodies of {} may be invalid.
+        if response.status_code >= 500 or response.status_code in (401, 403) \
+                or (response.status_code == 404 and name != "api:feedback_read"):
+            problems.append(f"owner {method} {url}: {response.status_code} {response.content[:200]!r}")
+    with capsys.disabled():
+        print(f"\npermissions (API): {len(operations)} operations × {len(tokens)} tokens: {checked} calls, "
+              f"{len(problems)} unexpected")
+    assert problems == [], "\n".join(problems)
