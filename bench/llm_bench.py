@@ -8,11 +8,13 @@ utterance's language, sampling, loop guard) for each offline model and prints pe
   English: the reverse), target >= 95 %;
 - loops: answers that still hold a 4-gram (words; characters for CJK) three times, target 0,
   and how often the loop guard had to stop an answer;
-- first token / first sentence p50 (the first sentence is what TTS can start on), total p50;
+- echoes (an answer that is the user's words) and repeats (an earlier answer word for word);
+- first token / first piece p50 (the first sentence or clause SentenceSplitter releases: what TTS
+  starts on), total p50;
 - tokens/s of decoding and mean answer length.
 
     DEBUG=1 .venv/bin/python bench/llm_bench.py [--models qwen2.5-coder-0.5b,smollm2] \
-        [--runtime auto|llama.cpp|transformers] [--limit N] [--show]
+        [--runtime auto|llama.cpp|transformers] [--limit N] [--show] [--conversation]
 """
 
 from __future__ import annotations
@@ -118,7 +120,13 @@ def count_tokens(model_key: str, text: str) -> int:
     return len(tokenizer.encode(text, add_special_tokens=False))
 
 
-def bench_model(key: str, runtime: str, prompts: list[tuple[str, str]], *, show: bool) -> dict:
+def _plain(text: str) -> str:
+    import re
+
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def bench_model(key: str, runtime: str, prompts: list[tuple[str, str]], *, show: bool, conversation: bool = False) -> dict:
     from django.conf import settings
 
     from emotune.engines import _cache
@@ -134,13 +142,19 @@ def bench_model(key: str, runtime: str, prompts: list[tuple[str, str]], *, show:
     started = time.perf_counter()
     list(reply_stream(prompt_messages(history=[], user_text="Hello.")))  # load + warm
     load_s = time.perf_counter() - started
-    rows = []
+    rows, history = [], []
+    if conversation:
+        # One running conversation, as the consumer keeps it: the languages alternate in runs of
+        # three turns (zh zh zh en en en ...), each turn seeing the history window before it.
+        zh, en = [p for p in prompts if p[0] == "zh"], [p for p in prompts if p[0] == "en"]
+        prompts = [p for i in range(0, max(len(zh), len(en)), 3) for p in zh[i : i + 3] + en[i : i + 3]]
     for language, text in prompts:
+        window = history[-settings.VOICE_HISTORY_MESSAGES :] if conversation else []
         t0 = time.perf_counter()
         first = first_sentence = None
         splitter, pieces = SentenceSplitter(), []
         trip = LoopGuard()
-        for piece in reply_stream(prompt_messages(history=[], user_text=text, language=language), guard=trip):
+        for piece in reply_stream(prompt_messages(history=window, user_text=text, language=language), guard=trip):
             now = time.perf_counter() - t0
             if first is None:
                 first = now
@@ -157,8 +171,13 @@ def bench_model(key: str, runtime: str, prompts: list[tuple[str, str]], *, show:
         rows.append({
             "language": language, "text": text, "answer": answer, "first": first or total, "first_sentence": first_sentence,
             "total": total, "tokens": tokens, "match": text_language(answer) == language, "loop": guard.tripped,
-            "guard_stopped": trip.tripped,
+            "guard_stopped": trip.tripped, "echo": _plain(answer) == _plain(text),
+            "repeat": any(_plain(answer) == _plain(m.text) for m in window if m.role == "assistant"),
         })
+        if conversation:
+            from types import SimpleNamespace
+
+            history += [SimpleNamespace(role="user", text=text), SimpleNamespace(role="assistant", text=answer)]
         if show:
             mark = ("" if rows[-1]["match"] else "  [LANG]") + ("  [GUARD]" if trip.tripped else "")
             print(f"  [{language}] {text}\n    -> ({total:.1f}s) {answer}{mark}", flush=True)
@@ -172,6 +191,7 @@ def bench_model(key: str, runtime: str, prompts: list[tuple[str, str]], *, show:
         "match_en": sum(r["match"] for r in by["en"]) / max(1, len(by["en"])),
         "match": sum(r["match"] for r in rows) / len(rows),
         "loops": sum(r["loop"] for r in rows), "guard_stops": sum(r["guard_stopped"] for r in rows),
+        "echoes": sum(r["echo"] for r in rows), "repeats": sum(r["repeat"] for r in rows),
         "first_p50": pct([r["first"] for r in rows], 50), "first_sentence_p50": pct([r["first_sentence"] for r in rows], 50),
         "first_sentence_p95": pct([r["first_sentence"] for r in rows], 95),
         "total_p50": pct([r["total"] for r in rows], 50), "tok_s": statistics.median(decode) if decode else 0.0,
@@ -185,6 +205,8 @@ def main() -> int:
     parser.add_argument("--runtime", default="auto", choices=["auto", "llama.cpp", "transformers"])
     parser.add_argument("--limit", type=int, default=0, help="first N prompts of each language (0: all)")
     parser.add_argument("--show", action="store_true", help="print every answer")
+    parser.add_argument("--conversation", action="store_true",
+                        help="one running conversation (history window as the consumer gives it) instead of single turns")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emotune.settings")
     import django
@@ -198,16 +220,18 @@ def main() -> int:
     results = []
     for key in args.models.split(","):
         print(f"== {key} ({args.runtime}), {len(prompts)} prompts, {settings.COMPANION_LLM_THREADS} threads", flush=True)
-        results.append(bench_model(key, args.runtime, prompts, show=args.show))
+        results.append(bench_model(key, args.runtime, prompts, show=args.show, conversation=args.conversation))
     print()
-    print("| model | lang zh | lang en | loops (guard stops) | first token p50 | first sentence p50 / p95 | total p50 | tokens/s | chars | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| model | lang zh | lang en | loops (guard stops) | echoes / repeats | first token p50 | first piece p50 / p95"
+          " | total p50 | tokens/s | chars | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         if r.get("missing"):
             print(f"| {r['model']} | not installed |")
             continue
         print(
-            f"| {r['model']} | {r['match_zh']:.0%} | {r['match_en']:.0%} | {r['loops']} ({r['guard_stops']}) | {r['first_p50']:.2f} s | "
+            f"| {r['model']} | {r['match_zh']:.0%} | {r['match_en']:.0%} | {r['loops']} ({r['guard_stops']}) | "
+            f"{r['echoes']} / {r['repeats']} | {r['first_p50']:.2f} s | "
             f"{r['first_sentence_p50']:.2f} / {r['first_sentence_p95']:.2f} s | {r['total_p50']:.2f} s | "
             f"{r['tok_s']:.0f} | {r['chars']:.0f} | {r['load_s']:.1f} s |"
         )
