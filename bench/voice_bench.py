@@ -215,7 +215,7 @@ async def concurrency_run(port: int, cookie: str, conv_ids: list[int], mode: str
                     try:
                         await asyncio.wait_for(final.wait(), 30)
                         finals.append((time.monotonic() - stopped) * 1000)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         finals.append(30000.0)  # no final within 30 s
                 drain.cancel()
 
@@ -304,8 +304,8 @@ def main() -> None:
     django.setup()
     from django.test import Client
 
-    from accounts.services import user_create
     from accounts.models import User
+    from accounts.services import user_create
     from tests.llm_server import FakeLLM
     from voicechat.models import Conversation
 

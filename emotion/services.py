@@ -13,7 +13,7 @@ from emotion.models import EmotionReading
 from emotune.jobs import JobError, job_enqueue
 from ops.services import log_write
 
-__all__ = ["MediaError", "emotion_from_file", "reading_create", "reading_analyse"]
+__all__ = ["MediaError", "emotion_from_file", "reading_analyse", "reading_create"]
 
 
 def _stored_name(checked: CheckedMedia) -> str:

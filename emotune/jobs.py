@@ -131,8 +131,8 @@ def job_cancel(row: JobRow) -> bool:
         return False
     if settings.JOBS_BACKEND == "rq" and row.job_id:
         try:
-            from rq.job import Job
             import django_rq
+            from rq.job import Job
 
             Job.fetch(row.job_id, connection=django_rq.get_connection(row.job_queue)).cancel()
         except Exception:  # already started, finished or gone: the status check stops it

@@ -230,8 +230,12 @@ class HubHF:
         self.endpoint = _hf_endpoint()
 
     def _errors(self, repo: str, exc: Exception) -> FetchError:
-        from huggingface_hub.errors import (EntryNotFoundError, GatedRepoError, RepositoryNotFoundError,
-                                            RevisionNotFoundError)
+        from huggingface_hub.errors import (
+            EntryNotFoundError,
+            GatedRepoError,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
 
         if isinstance(exc, GatedRepoError):
             return FetchError(f"{repo} on {self.endpoint} is gated: accept its licence on the hub and set HF_TOKEN")
@@ -460,4 +464,4 @@ def registry_rows() -> list[dict]:
              "present": model_present(m), "path": str(m.path()), "note": m.note} for m in REGISTRY.values()]
 
 
-__all__ = ["FetchError", "Model", "REGISTRY", "fetch", "models_select", "model_present", "registry_rows", "JOINED"]
+__all__ = ["JOINED", "REGISTRY", "FetchError", "Model", "fetch", "model_present", "models_select", "registry_rows"]

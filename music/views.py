@@ -166,9 +166,9 @@ def _edited(section: dict, changes: dict) -> dict:
 @login_required
 def journey_new(request):
     """Step 1: where from and where to → a written plan; step 2: the (edited) plan → rendering."""
-    from music.forms import JourneyStartForm
-    from music.journeys import DYNAMICS, PlanError, TARGETS, plan_edit
     from music.brief import KEYS, MODES
+    from music.forms import JourneyStartForm
+    from music.journeys import DYNAMICS, TARGETS, PlanError, plan_edit
 
     initial = {k: request.GET[k] for k in ("emotion", "reading", "target") if request.GET.get(k)}
     form = JourneyStartForm(request.POST or None, user=request.user, initial=initial)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time as dtime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -18,7 +19,8 @@ from django.utils.dateparse import parse_date
 from django.utils.functional import cached_property, lazy
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from emotune.models import JobStatus
 from ops.models import Event, SystemLog

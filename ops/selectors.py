@@ -6,7 +6,7 @@ import importlib
 import json
 import math
 import time
-from datetime import timedelta, timezone as dt_timezone
+from datetime import UTC, timedelta
 
 from django.apps import apps
 from django.conf import settings
@@ -73,7 +73,7 @@ def queue_list() -> list[dict]:
         first = queue.get_job_ids(0, 1)
         job = Job.fetch(first[0], connection=queue.connection) if first and Job.exists(first[0], queue.connection) else None
         if job is not None and job.enqueued_at:
-            enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=dt_timezone.utc)
+            enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=UTC)
             waiting = (timezone.now() - enqueued).total_seconds()
             oldest = {"id": job.id, "description": job.description, "waiting_s": round(waiting, 1)}
         queues.append({

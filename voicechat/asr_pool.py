@@ -111,7 +111,7 @@ class RemoteListener:
 
     _ids = itertools.count(1)
 
-    def __init__(self, pool: "RecognizerPool", process: RecognizerProcess, config: dict) -> None:
+    def __init__(self, pool: RecognizerPool, process: RecognizerProcess, config: dict) -> None:
         self.pool, self.process, self.session = pool, process, next(self._ids)
         process.call("open", self.session, config)
 

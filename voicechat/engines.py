@@ -75,8 +75,9 @@ def smollm2_path() -> Path | None:
 
 
 def engines_describe() -> list[dict]:
-    from emotune.llm import llm_configured
     from pocketsphinx import get_model_path
+
+    from emotune.llm import llm_configured
 
     tts_active = tts_backend()
     asr = settings.VOICE_ASR

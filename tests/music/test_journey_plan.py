@@ -7,8 +7,19 @@ import copy
 import pytest
 
 from music.journeys import (
-    BPM_STEP_MAX, MOODS, SECTION_MIN_S, TARGETS, PlanError, checkin_improvement, distance, mood_point, plan_build,
-    plan_edit, plan_validate, section_starts, target_point,
+    BPM_STEP_MAX,
+    MOODS,
+    SECTION_MIN_S,
+    TARGETS,
+    PlanError,
+    checkin_improvement,
+    distance,
+    mood_point,
+    plan_build,
+    plan_edit,
+    plan_validate,
+    section_starts,
+    target_point,
 )
 
 

@@ -147,7 +147,7 @@ def test_secrets_are_read_from_files(tmp_path):
 def test_no_secret_is_written_in_the_code():
     settings_src = (ROOT / "emotune" / "settings.py").read_text()
     for name in ("SECRET_KEY", "DB_PASSWORD", "OPENAI_API_KEY", "METRICS_TOKEN"):
-        assert f'env_str("{name}"' in settings_src or name == "DB_PASSWORD" and 'env_str("DB_PASSWORD", "")' in settings_src
+        assert f'env_str("{name}"' in settings_src or (name == "DB_PASSWORD" and 'env_str("DB_PASSWORD", "")' in settings_src)
     assert not re.search(r"""SECRET_KEY\s*=\s*["']""", settings_src)
 
 

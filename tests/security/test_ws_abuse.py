@@ -34,7 +34,6 @@ from pathlib import Path
 
 import pytest
 import websockets
-from asgiref.sync import sync_to_async
 
 from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_RATE, CLOSE_SLOW_READER, CLOSE_TOO_LARGE
 from tests import helpers
