@@ -91,11 +91,11 @@ def _image_check(data: bytes) -> CheckedMedia:
     try:
         with Image.open(io.BytesIO(data)) as probe:  # reads the header only
             fmt, (w, h) = probe.format, probe.size
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError as err:
         raise MediaError(_("The image has far too many pixels; the limit is %(mp)s megapixels.")
-                         % {"mp": max_pixels // 1_000_000})
-    except Exception:
-        raise MediaError(_("This file is neither a photo (JPEG, PNG, WebP) nor a video (MP4, WebM, MOV) we can read."))
+                         % {"mp": max_pixels // 1_000_000}) from err
+    except Exception as err:
+        raise MediaError(_("This file is neither a photo (JPEG, PNG, WebP) nor a video (MP4, WebM, MOV) we can read.")) from err
     if fmt not in ("JPEG", "PNG", "WEBP", "MPO"):
         raise MediaError(_("Photos must be JPEG, PNG or WebP."))
     if w * h > max_pixels:
@@ -105,8 +105,8 @@ def _image_check(data: bytes) -> CheckedMedia:
         with Image.open(io.BytesIO(data)) as image:
             image.load()  # a truncated or corrupt file fails here
             image = ImageOps.exif_transpose(image).convert("RGB")
-    except Exception:
-        raise MediaError(_("The image is damaged or incomplete and cannot be read."))
+    except Exception as err:
+        raise MediaError(_("The image is damaged or incomplete and cannot be read.")) from err
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)  # re-encoded: nothing of the original bytes is kept
     return CheckedMedia("image", ".jpg", content=out.getvalue(), width=image.width, height=image.height)
@@ -126,9 +126,9 @@ def _video_check(upload, size: int, extension: str) -> CheckedMedia:
     except MediaError:
         path.unlink(missing_ok=True)
         raise
-    except Exception:
+    except Exception as err:
         path.unlink(missing_ok=True)
-        raise MediaError(_("The video cannot be read."))
+        raise MediaError(_("The video cannot be read.")) from err
     return CheckedMedia("video", extension, temp_path=path, width=info["width"], height=info["height"],
                         seconds=info["seconds"])
 

@@ -139,7 +139,7 @@ class GuardedFrames:
 
 async def cancel_until_done(task: asyncio.Task, *, tries: int = 50) -> None:
     """Cancel ``task`` and, while it survives, cancel it again (0.1 s apart, ``tries`` times)."""
-    for _ in range(tries):
+    for _attempt in range(tries):
         if task.done():
             return
         task.cancel()

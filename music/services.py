@@ -93,8 +93,8 @@ def melody_clean(upload) -> bytes:
     upload.seek(0)
     try:
         samples = audio_decode(upload.read(), rate=32000, max_seconds=high + 1)
-    except AudioDecodeError:
-        raise ValidationError({"melody": _("The melody clip could not be read as audio (WAV, MP3, FLAC, OGG…).")})
+    except AudioDecodeError as err:
+        raise ValidationError({"melody": _("The melody clip could not be read as audio (WAV, MP3, FLAC, OGG…).")}) from err
     seconds = len(samples) / 32000
     if not low <= seconds <= high:
         raise ValidationError({"melody": _("The melody clip must last between %(low).0f and %(high).0f seconds.") % {"low": low, "high": high}})

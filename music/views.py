@@ -217,8 +217,9 @@ def journey_new(request):
 def journey_state(journey) -> dict:
     """What the journey page needs to draw itself (also its JSON endpoint)."""
     playable = bool(journey.audio)
-    url = lambda kind, **q: reverse("music:journey_file", kwargs={"pk": journey.pk, "kind": kind}) + (
-        "?download=1" if q.get("download") else "")
+    def url(kind, **q):
+        return reverse("music:journey_file", kwargs={"pk": journey.pk, "kind": kind}) + (
+            "?download=1" if q.get("download") else "")
     return {
         "id": journey.pk, "status": journey.status, "progress": journey.progress, "note": journey.progress_note,
         "error": journey.error, "sections_done": journey.sections_done, "sections": len(journey.sections),

@@ -178,7 +178,7 @@ def _routes():
 
 
 @pytest.mark.django_db
-def test_every_post_form_carries_a_csrf_token(world, capsys):
+def test_every_post_form_carries_a_csrf_token(world, capsys):  # noqa: F811 (the imported fixture)
     owner, staff = Client(raise_request_exception=False), Client(raise_request_exception=False)
     owner.force_login(world["owner"])
     staff.force_login(world["staff"])
@@ -216,7 +216,7 @@ def _snapshot() -> str:
 
 
 @pytest.mark.django_db
-def test_post_without_csrf_token_is_refused_and_changes_nothing(world, capsys):
+def test_post_without_csrf_token_is_refused_and_changes_nothing(world, capsys):  # noqa: F811 (the imported fixture)
     clients = {}
     for identity in ("owner", "staff"):
         clients[identity] = Client(enforce_csrf_checks=True, raise_request_exception=False)
