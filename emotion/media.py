@@ -74,9 +74,9 @@ def media_check(upload) -> CheckedMedia:
     head = upload.read(32)
     upload.seek(0)
     name = getattr(upload, "name", None)
-    if _video_extension(head):
+    if extension := _video_extension(head):
         _name_check(name, "video")
-        return _video_check(upload, size, _video_extension(head))
+        return _video_check(upload, size, extension)
     if size > settings.EMOTION_IMAGE_MAX_BYTES:
         raise MediaError(_("The image is larger than %(mb)s MB.") % {"mb": settings.EMOTION_IMAGE_MAX_BYTES // 2**20})
     checked = _image_check(upload.read())
@@ -102,9 +102,9 @@ def _image_check(data: bytes) -> CheckedMedia:
         raise MediaError(_("The image is too large (%(w)s×%(h)s pixels); the limit is %(mp)s megapixels.")
                          % {"w": w, "h": h, "mp": max_pixels // 1_000_000})
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()  # a truncated or corrupt file fails here
-            image = ImageOps.exif_transpose(image).convert("RGB")
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.load()  # a truncated or corrupt file fails here
+            image = ImageOps.exif_transpose(opened).convert("RGB")
     except Exception as err:
         raise MediaError(_("The image is damaged or incomplete and cannot be read.")) from err
     out = io.BytesIO()

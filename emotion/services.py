@@ -37,6 +37,7 @@ def reading_create(*, user, upload, webcam: bool = False, ip: str | None = None)
         if checked.content is not None:
             reading.media.save(_stored_name(checked), ContentFile(checked.content), save=False)
         else:
+            assert checked.temp_path is not None  # a video: kept in a temporary file, not in memory
             with open(checked.temp_path, "rb") as fh:
                 reading.media.save(_stored_name(checked), File(fh), save=False)
         with transaction.atomic():

@@ -129,7 +129,7 @@ class RateLimitMiddleware:
             return None
         message = str(exception)
         if "application/json" in request.headers.get("Accept", ""):
-            response = JsonResponse({"error": message, "code": "rate_limited"}, status=429)
+            response: HttpResponse = JsonResponse({"error": message, "code": "rate_limited"}, status=429)
         else:
             response = render(request, "429.html", {"message": message}, status=429)
         response["Retry-After"] = str(exception.result.retry_after)

@@ -54,7 +54,7 @@ def brief_validate(data: dict) -> dict:
     if not prompt.isascii():
         raise BriefError("prompt must be English (ASCII) text")
     try:
-        bpm = int(round(float(data.get("bpm"))))
+        bpm = int(round(float(data.get("bpm"))))  # type: ignore[arg-type]  # None: TypeError, caught below
     except (TypeError, ValueError) as exc:
         raise BriefError("bpm must be a number") from exc
     if not BPM_LIMITS[0] <= bpm <= BPM_LIMITS[1]:

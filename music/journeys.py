@@ -133,7 +133,8 @@ def plan_build(*, emotion: str, target: str, minutes: float = 3.0, sections: int
     total = round(float(minutes) * 60, 1)
     if not TOTAL_SECONDS[0] <= total <= TOTAL_SECONDS[1]:
         raise PlanError(f"a journey lasts {TOTAL_SECONDS[0] / 60:.0f}–{TOTAL_SECONDS[1] / 60:.0f} minutes (got {minutes})")
-    start, end = tuple(round(x, 3) for x in mood_point(emotion, intensity)), target_point(target)
+    valence, arousal = mood_point(emotion, intensity)
+    start, end = (round(valence, 3), round(arousal, 3)), target_point(target)
     count = int(sections)
     needed = math.ceil(abs(tempo_for(end[1]) - tempo_for(start[1])) / BPM_STEP_MAX) + 1
     if count < needed:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -290,7 +291,7 @@ def journey_checkin(request, pk: int):
                                                      mood=data["mood"], intensity=data["intensity"],
                                                      note=data["note"] or "", reading=data.get("reading"))
         except ValidationError as exc:
-            errors = exc.message_dict
+            errors: dict[str, Any] = exc.message_dict
         else:
             if wants_json:
                 return JsonResponse({"saved": True, "changes": changes})

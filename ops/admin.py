@@ -42,7 +42,8 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         try:
             # Primary keys only: the joins list_select_related adds are not needed to count.
-            return self.object_list.order_by().values("pk")[: self.cap].count()
+            # The admin pages querysets; the stub types object_list as any sliceable sequence.
+            return self.object_list.order_by().values("pk")[: self.cap].count()  # type: ignore[attr-defined]
         except (AttributeError, TypeError):
             return min(len(self.object_list), self.cap)
 
@@ -439,7 +440,8 @@ class JobRowAdmin(AuditedModelAdmin):
         return f"{value:.1f}" if value is not None else "-"
 
     def _apply(self, request, queryset, name: str, change, done_message: str, skipped_message: str):
-        done, skipped = [], []
+        done: list[int] = []
+        skipped: list[int] = []
         for row in queryset:
             with transaction.atomic():
                 (done if change(row) else skipped).append(row.pk)

@@ -89,13 +89,13 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         self.hearing = Hearing(self.session)
         await self.accept()
         limit = settings.VOICE_MAX_SOCKETS_PER_USER
-        self.lease = SocketLease("voice", user.pk, self.channel_name, limit=limit)
-        if not await asyncio.to_thread(self.lease.take):
-            self.lease = None
+        lease = SocketLease("voice", user.pk, self.channel_name, limit=limit)
+        if not await asyncio.to_thread(lease.take):
             await self.error("too_many_sockets", _(
                 "You already have %(n)d voice chats open. Close one, then reload this page.") % {"n": limit})
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return
+        self.lease = lease
         self.session.tasks.spawn(self._keep_lease())
 
     async def _keep_lease(self) -> None:
@@ -125,7 +125,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         handler = {
             "start": self.on_start, "text": self.on_text, "interrupt": self.on_interrupt,
             "stop": self.on_stop, "ping": self.on_ping,
-        }.get(kind)
+        }.get(kind)  # type: ignore[arg-type]  # any JSON value: an unknown one has no handler
         if handler is None:
             await self.reject("bad_type", _("Unknown message type: %(type)s") % {"type": str(kind)[:40]})
             return
