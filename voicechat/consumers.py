@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -121,11 +122,11 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
     # --- input (GuardedFrames checks each frame first) -------------------------------
 
     async def on_message(self, content) -> None:
-        kind = content.get("type") if isinstance(content, dict) else None
+        kind: Any = content.get("type") if isinstance(content, dict) else None  # any JSON value
         handler = {
             "start": self.on_start, "text": self.on_text, "interrupt": self.on_interrupt,
             "stop": self.on_stop, "ping": self.on_ping,
-        }.get(kind)  # type: ignore[arg-type]  # any JSON value: an unknown one has no handler
+        }.get(kind)
         if handler is None:
             await self.reject("bad_type", _("Unknown message type: %(type)s") % {"type": str(kind)[:40]})
             return

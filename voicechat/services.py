@@ -56,10 +56,10 @@ def speaker_activate(*, speaker: Speaker) -> None:
 
 def speaker_delete(*, speaker: Speaker) -> None:
     user_id, name = speaker.user_id, speaker.name
-    files = [f for f in (speaker.reference, speaker.embedding) if f]
+    files = [(f.storage, f.name) for f in (speaker.reference, speaker.embedding) if f.name]
     speaker.delete()
-    for f in files:
-        f.storage.delete(f.name)  # type: ignore[arg-type]  # only files that are set (see above)
+    for storage, name in files:
+        storage.delete(name)
     log_write(action="speaker.delete", user_id=user_id, message=name)
 
 
