@@ -22,7 +22,7 @@ TEST_ENV := DB_HOST=127.0.0.1 DB_PORT=3306 DB_USER=emotune DB_PASSWORD=emotune D
 # default native build also uses AMX and AVX-512, which fault on some virtual machines.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: run test test-long gpu system-run system-test services venv models locale admin demo clean
+.PHONY: run lint test test-long gpu system-run system-test services venv models locale admin demo clean
 
 run: system-run venv models locale
 	@mkdir -p .data
@@ -34,7 +34,14 @@ run: system-run venv models locale
 	@echo
 	DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) emotune.asgi:application
 
-test: system-test venv models locale services
+# ruff and mypy (pyproject.toml). mypy's Django plugin imports the settings: DEBUG=1 lets them load
+# without a SECRET_KEY (a development key is kept in .data/).
+lint: system-run venv
+	$(PY) -m ruff check .
+	DEBUG=1 $(PY) -m mypy
+
+# Lint as soon as the environment is there, so that a finding fails the run before the suite starts.
+test: system-test venv lint models locale services
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-long: system-test venv models locale services
@@ -108,4 +115,4 @@ demo: venv
 	DEBUG=1 $(PY) manage.py create_demo_user $(ARGS)
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -256,7 +256,8 @@ def main() -> None:
         parser.error(f"labelled folder {args.dir} does not exist (set EMOTION_DEV_DIR or give --dir)")
     items = folder_set(args.dir) + (package_set() if args.package_photos else [])
     print(f"labelled set: {len(items)} photos, classes: "
-          + ", ".join(f"{c}={sum(1 for _, l, _ in items if l == c)}" for c in EMOTIONS if any(l == c for _, l, _ in items)))
+          + ", ".join(f"{c}={sum(1 for _, label, _ in items if label == c)}" for c in EMOTIONS
+                    if any(label == c for _, label, _ in items)))
     figures = {"machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                            "load_average_at_start": os.getloadavg()},
                "accuracy": accuracy(items, names)}

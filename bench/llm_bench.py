@@ -131,7 +131,13 @@ def bench_model(key: str, runtime: str, prompts: list[tuple[str, str]], *, show:
 
     from emotune.engines import _cache
     from voicechat.companion import (
-        LoopGuard, SentenceSplitter, answer_model_name, offline_model, prompt_messages, reply_stream, text_language,
+        LoopGuard,
+        SentenceSplitter,
+        answer_model_name,
+        offline_model,
+        prompt_messages,
+        reply_stream,
+        text_language,
     )
 
     settings.COMPANION_LLM = key

@@ -118,7 +118,7 @@ async def latency_run(port: int, cookie: str, conv_id: int, turns: int) -> list[
     uri = f"ws://127.0.0.1:{port}/ws/voicechat/{conv_id}/"
     headers = {"Cookie": f"sessionid={cookie}", "Origin": f"http://localhost:{port}"}
     async with websockets.connect(uri, additional_headers=headers, max_size=2**20) as ws:
-        for i in range(turns):
+        for _i in range(turns):
             results.append(await one_turn(ws, pcm))
             await asyncio.sleep(1.0)  # let the answer "play" before the next question
     return results
@@ -194,7 +194,7 @@ async def concurrency_run(port: int, cookie: str, conv_ids: list[int], mode: str
         stop = asyncio.Event()
         finals: list[float] = []
 
-        async def streamer(cid):
+        async def streamer(cid, stop, finals):
             async with websockets.connect(uri(cid), additional_headers=headers, max_size=2**20) as ws:
                 if mode == "asr":
                     await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "format": "pcm16"}))
@@ -215,11 +215,11 @@ async def concurrency_run(port: int, cookie: str, conv_ids: list[int], mode: str
                     try:
                         await asyncio.wait_for(final.wait(), 30)
                         finals.append((time.monotonic() - stopped) * 1000)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         finals.append(30000.0)  # no final within 30 s
                 drain.cancel()
 
-        tasks = [asyncio.create_task(streamer(cid)) for cid in conv_ids[1 : n + 1]]
+        tasks = [asyncio.create_task(streamer(cid, stop, finals)) for cid in conv_ids[1 : n + 1]]
         await asyncio.sleep(1.0)
         rtts = []
         async with websockets.connect(uri(conv_ids[0]), additional_headers=headers) as probe:
@@ -304,8 +304,8 @@ def main() -> None:
     django.setup()
     from django.test import Client
 
-    from accounts.services import user_create
     from accounts.models import User
+    from accounts.services import user_create
     from tests.llm_server import FakeLLM
     from voicechat.models import Conversation
 

@@ -7,8 +7,8 @@ service stores them and the CLI prints them, so both show the same result.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from django.conf import settings

@@ -12,9 +12,9 @@ from __future__ import annotations
 import importlib.util
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from django.conf import settings
@@ -209,6 +209,7 @@ def classify(classifier: Classifier | Ensemble, gray_images: list[np.ndarray], f
             finally:
                 member.flip_average = flip
             per_member.append(probs.reshape(len(faces), len(classifier.views), -1).mean(axis=1))
+        assert classifier.bias is not None  # calibration sets the weights and the bias together
         return combine(per_member, classifier.weights, classifier.bias)
     members = classifier.members if isinstance(classifier, Ensemble) else [classifier]
     total = np.zeros((len(faces), len(EMOTIONS)))

@@ -42,7 +42,7 @@ class Face:
 
 
 def cascade_path() -> Path:
-    return Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
+    return Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]  # present at runtime, not in opencv's stubs
 
 
 def _cascade() -> cv2.CascadeClassifier:
@@ -123,7 +123,7 @@ def _use_blazeface() -> bool:
     return settings.EMOTION_DETECTOR == "blazeface" and blazeface.available()
 
 
-def _blaze_largest(gray: np.ndarray, tries=BLAZE_TRIES):
+def _blaze_largest(gray: np.ndarray, tries=BLAZE_TRIES) -> tuple[float, tuple[int, int, int, int], bool] | None:
     """(score, box, padded) of the most confident BlazeFace face, box in ``gray``'s coordinates."""
     from emotion import blazeface
 

@@ -5,7 +5,9 @@ from emotion.models import Emotion, EmotionReading
 
 
 class UploadForm(forms.Form):
-    media = forms.FileField(
+    # A declared field: the form's metaclass takes it out of the class, so Form.media (the widgets'
+    # CSS and JS) is untouched; the stubs cannot see that.
+    media = forms.FileField(  # type: ignore[assignment]
         label=_("Photo or short video"),
         help_text=_("JPEG, PNG or WebP photo, or an MP4, WebM or MOV video of up to a minute."),
     )

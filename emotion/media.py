@@ -74,9 +74,9 @@ def media_check(upload) -> CheckedMedia:
     head = upload.read(32)
     upload.seek(0)
     name = getattr(upload, "name", None)
-    if _video_extension(head):
+    if extension := _video_extension(head):
         _name_check(name, "video")
-        return _video_check(upload, size, _video_extension(head))
+        return _video_check(upload, size, extension)
     if size > settings.EMOTION_IMAGE_MAX_BYTES:
         raise MediaError(_("The image is larger than %(mb)s MB.") % {"mb": settings.EMOTION_IMAGE_MAX_BYTES // 2**20})
     checked = _image_check(upload.read())
@@ -91,22 +91,22 @@ def _image_check(data: bytes) -> CheckedMedia:
     try:
         with Image.open(io.BytesIO(data)) as probe:  # reads the header only
             fmt, (w, h) = probe.format, probe.size
-    except Image.DecompressionBombError:
+    except Image.DecompressionBombError as err:
         raise MediaError(_("The image has far too many pixels; the limit is %(mp)s megapixels.")
-                         % {"mp": max_pixels // 1_000_000})
-    except Exception:
-        raise MediaError(_("This file is neither a photo (JPEG, PNG, WebP) nor a video (MP4, WebM, MOV) we can read."))
+                         % {"mp": max_pixels // 1_000_000}) from err
+    except Exception as err:
+        raise MediaError(_("This file is neither a photo (JPEG, PNG, WebP) nor a video (MP4, WebM, MOV) we can read.")) from err
     if fmt not in ("JPEG", "PNG", "WEBP", "MPO"):
         raise MediaError(_("Photos must be JPEG, PNG or WebP."))
     if w * h > max_pixels:
         raise MediaError(_("The image is too large (%(w)s×%(h)s pixels); the limit is %(mp)s megapixels.")
                          % {"w": w, "h": h, "mp": max_pixels // 1_000_000})
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()  # a truncated or corrupt file fails here
-            image = ImageOps.exif_transpose(image).convert("RGB")
-    except Exception:
-        raise MediaError(_("The image is damaged or incomplete and cannot be read."))
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.load()  # a truncated or corrupt file fails here
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+    except Exception as err:
+        raise MediaError(_("The image is damaged or incomplete and cannot be read.")) from err
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)  # re-encoded: nothing of the original bytes is kept
     return CheckedMedia("image", ".jpg", content=out.getvalue(), width=image.width, height=image.height)
@@ -126,9 +126,9 @@ def _video_check(upload, size: int, extension: str) -> CheckedMedia:
     except MediaError:
         path.unlink(missing_ok=True)
         raise
-    except Exception:
+    except Exception as err:
         path.unlink(missing_ok=True)
-        raise MediaError(_("The video cannot be read."))
+        raise MediaError(_("The video cannot be read.")) from err
     return CheckedMedia("video", extension, temp_path=path, width=info["width"], height=info["height"],
                         seconds=info["seconds"])
 

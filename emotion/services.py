@@ -13,7 +13,7 @@ from emotion.models import EmotionReading
 from emotune.jobs import JobError, job_enqueue
 from ops.services import log_write
 
-__all__ = ["MediaError", "emotion_from_file", "reading_create", "reading_analyse"]
+__all__ = ["MediaError", "emotion_from_file", "reading_analyse", "reading_create"]
 
 
 def _stored_name(checked: CheckedMedia) -> str:
@@ -37,6 +37,7 @@ def reading_create(*, user, upload, webcam: bool = False, ip: str | None = None)
         if checked.content is not None:
             reading.media.save(_stored_name(checked), ContentFile(checked.content), save=False)
         else:
+            assert checked.temp_path is not None  # a video: kept in a temporary file, not in memory
             with open(checked.temp_path, "rb") as fh:
                 reading.media.save(_stored_name(checked), File(fh), save=False)
         with transaction.atomic():

@@ -4,9 +4,8 @@ import asyncio
 import json
 
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.utils.translation import gettext as _
-
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from emotune.realtime import user_group
 from emotune.sockets import SocketLease

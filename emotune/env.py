@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -26,6 +27,12 @@ def _raw(name: str) -> str | None:
         except OSError as exc:
             raise ImproperlyConfigured(f"{file_var}: cannot read {path}: {exc.strerror}") from exc
     return os.environ.get(name)
+
+
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 
 
 def env_str(name: str, default: str | None = None) -> str | None:

@@ -24,7 +24,9 @@ import socket
 import threading
 import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import timedelta
 
 from asgiref.sync import sync_to_async
 from django.apps import apps
@@ -131,8 +133,8 @@ def job_cancel(row: JobRow) -> bool:
         return False
     if settings.JOBS_BACKEND == "rq" and row.job_id:
         try:
-            from rq.job import Job
             import django_rq
+            from rq.job import Job
 
             Job.fetch(row.job_id, connection=django_rq.get_connection(row.job_queue)).cancel()
         except Exception:  # already started, finished or gone: the status check stops it
@@ -348,7 +350,7 @@ def jobs_reap(*, grace_seconds: int = 30) -> ReapResult:
     """End rows whose worker is gone; re-send queued rows whose queue entry is lost."""
     result = ReapResult()
     workers = live_workers()
-    cutoff = timezone.now() - timezone.timedelta(seconds=grace_seconds)
+    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
     for model in job_models():
         for row in model.objects.filter(status=JobStatus.RUNNING).exclude(worker_name__in=list(workers)):
             if job_fail(row, "Stopped: the worker running this job went away (restart or crash). Please try again."):
@@ -396,7 +398,7 @@ class InProcessRunner:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._lock = threading.Lock()
-        self.pending: set[asyncio.Future] = set()
+        self.pending: set[Future] = set()
         self.running: set[str] = set()
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -61,7 +61,7 @@ def _describe(exc: Exception) -> str:
     try:  # the HTTP library under the openai client: its errors reach us while a stream is read
         import httpx2 as httpx
     except ImportError:
-        import httpx
+        import httpx  # type: ignore[no-redef]  # the same library under its older name
 
     if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
         return "the LLM endpoint timed out"

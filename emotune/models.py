@@ -43,6 +43,9 @@ class JobRow(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # The manager Django gives each subclass anyway, named here so that type(self).objects type-checks.
+    objects = models.Manager()
+
     class Meta:
         abstract = True
 

@@ -127,7 +127,7 @@ def _hf_endpoint() -> str:
     return (os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     text = " ".join(str(exc).split())
     return text[:300] + ("..." if len(text) > 300 else "")
 
@@ -218,6 +218,14 @@ def _timeout(name: str, default: float) -> float:
         return default
 
 
+def _repo(model: Model, source: str) -> str:
+    """The model's repository on ``source``; fetch() sends a hub only models that have one."""
+    repo = model.repo(source)
+    if repo is None:
+        raise FetchError(f"{model.name} has no {source} repository")
+    return repo
+
+
 class HubHF:
     """Hugging Face hub through huggingface_hub's URLs, metadata calls and headers (HF_ENDPOINT, HF_TOKEN).
 
@@ -230,8 +238,12 @@ class HubHF:
         self.endpoint = _hf_endpoint()
 
     def _errors(self, repo: str, exc: Exception) -> FetchError:
-        from huggingface_hub.errors import (EntryNotFoundError, GatedRepoError, RepositoryNotFoundError,
-                                            RevisionNotFoundError)
+        from huggingface_hub.errors import (
+            EntryNotFoundError,
+            GatedRepoError,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
 
         if isinstance(exc, GatedRepoError):
             return FetchError(f"{repo} on {self.endpoint} is gated: accept its licence on the hub and set HF_TOKEN")
@@ -246,7 +258,7 @@ class HubHF:
     def listing(self, model: Model) -> tuple[str, list[RemoteFile]]:
         from huggingface_hub import HfApi
 
-        repo = model.hf
+        repo = _repo(model, "hf")
         try:
             info = HfApi(endpoint=self.endpoint).model_info(repo, revision=model.revision, files_metadata=True,
                                                            timeout=_timeout("HF_HUB_ETAG_TIMEOUT", 20))
@@ -263,11 +275,12 @@ class HubHF:
         from huggingface_hub import get_hf_file_metadata, hf_hub_url
         from huggingface_hub.utils import build_hf_headers
 
-        url = hf_hub_url(model.hf, remote.name, revision=revision, endpoint=self.endpoint)
+        repo = _repo(model, "hf")
+        url = hf_hub_url(repo, remote.name, revision=revision, endpoint=self.endpoint)
         try:
             meta = get_hf_file_metadata(url, timeout=_timeout("HF_HUB_ETAG_TIMEOUT", 20))
         except Exception as exc:  # noqa: BLE001
-            raise self._errors(model.hf, exc) from None
+            raise self._errors(repo, exc) from None
         part = partial_path(target, remote.name, meta.etag or revision)
         _download(meta.location, build_hf_headers(), meta.size, part, target / remote.name, remote.name,
                   timeout=_timeout("HF_HUB_DOWNLOAD_TIMEOUT", 60))
@@ -299,7 +312,8 @@ class HubModelScope:
 
         from huggingface_hub.utils import get_session
 
-        url = (f"{self.endpoint}/api/v1/models/{quote(model.modelscope)}/repo/files"
+        repo = _repo(model, "modelscope")
+        url = (f"{self.endpoint}/api/v1/models/{quote(repo)}/repo/files"
                f"?Revision={quote(model.ms_revision)}&Recursive=true")
         try:
             response = get_session().get(url, timeout=_timeout("HF_HUB_ETAG_TIMEOUT", 20), follow_redirects=True)
@@ -319,7 +333,7 @@ class HubModelScope:
     def download(self, model: Model, revision: str, remote: RemoteFile, target: Path) -> None:
         from urllib.parse import quote
 
-        url = (f"{self.endpoint}/api/v1/models/{quote(model.modelscope)}/repo"
+        url = (f"{self.endpoint}/api/v1/models/{quote(_repo(model, 'modelscope'))}/repo"
                f"?Revision={quote(revision)}&FilePath={quote(remote.name)}")
         try:
             _download(url, {}, remote.size, partial_path(target, remote.name, remote.sha256 or revision),
@@ -460,4 +474,4 @@ def registry_rows() -> list[dict]:
              "present": model_present(m), "path": str(m.path()), "note": m.note} for m in REGISTRY.values()]
 
 
-__all__ = ["FetchError", "Model", "REGISTRY", "fetch", "models_select", "model_present", "registry_rows", "JOINED"]
+__all__ = ["JOINED", "REGISTRY", "FetchError", "Model", "fetch", "model_present", "models_select", "registry_rows"]

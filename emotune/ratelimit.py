@@ -60,7 +60,7 @@ def rate_limit_hit(scope: str, who: str | int, *, cost: int = 1) -> RateResult:
 
 def rate_limit_peek(scope: str, who: str | int) -> int:
     """How many uses ``who`` has made of ``scope`` in the current window."""
-    limit, window = settings.RATE_LIMITS[scope]
+    _limit, window = settings.RATE_LIMITS[scope]
     return int(cache.get(f"rl:{scope}:{who}:{int(time.time()) // window}", 0))
 
 
@@ -129,7 +129,7 @@ class RateLimitMiddleware:
             return None
         message = str(exception)
         if "application/json" in request.headers.get("Accept", ""):
-            response = JsonResponse({"error": message, "code": "rate_limited"}, status=429)
+            response: HttpResponse = JsonResponse({"error": message, "code": "rate_limited"}, status=429)
         else:
             response = render(request, "429.html", {"message": message}, status=429)
         response["Retry-After"] = str(exception.result.retry_after)

@@ -118,7 +118,7 @@ def _database() -> dict:
         if db["ENGINE"] == "django.db.backends.mysql":
             db["OPTIONS"] = {**mysql_options, **db.get("OPTIONS", {})}
             db["TEST"] = test
-        return db
+        return dict(db)
     if env_str("DB_HOST") or env_str("DB_NAME"):
         return {
             "ENGINE": "django.db.backends.mysql",

@@ -29,6 +29,8 @@ import functools
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from django.conf import settings
 from django.utils import translation
@@ -52,9 +54,11 @@ def language_activate(scope: dict) -> None:
     Called from ``connect``; the activation lives in the consumer's context, which every later
     handler, turn task and ``sync_to_async`` call of that socket inherits.
     """
+    from django.utils.translation import trans_real
+
     candidates = [scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")]
     accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
-    candidates += [code for code, _q in translation.trans_real.parse_accept_lang_header(accept) if code != "*"]
+    candidates += [code for code, _q in trans_real.parse_accept_lang_header(accept) if code != "*"]
     for code in filter(None, candidates):
         try:
             translation.activate(translation.get_supported_language_variant(code))
@@ -106,6 +110,11 @@ class GuardedFrames:
     """
 
     guard: FrameGuard
+    # Provided by the consumer (above); declared here for the type checker only.
+    error: Callable[[str, str], Awaitable[None]]
+    close: Callable[..., Awaitable[None]]
+    on_binary: Callable[[bytes], Awaitable[None]]
+    on_message: Callable[[Any], Awaitable[None]]
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         refused = self.guard.admit(text_data, bytes_data)
@@ -139,7 +148,7 @@ class GuardedFrames:
 
 async def cancel_until_done(task: asyncio.Task, *, tries: int = 50) -> None:
     """Cancel ``task`` and, while it survives, cancel it again (0.1 s apart, ``tries`` times)."""
-    for _ in range(tries):
+    for _attempt in range(tries):
         if task.done():
             return
         task.cancel()

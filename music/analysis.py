@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 ENVELOPE_RATE = 250  # frames per second of the onset envelope (4 ms hop)
@@ -103,7 +105,7 @@ def peaks_compute(audio: np.ndarray, *, points: int = 600) -> list[float]:
         return []
     points = min(points, len(x))
     edges = np.linspace(0, len(x), points + 1).astype(int)
-    return [round(float(x[a:b].max()), 4) for a, b in zip(edges[:-1], edges[1:])]
+    return [round(float(x[a:b].max()), 4) for a, b in itertools.pairwise(edges)]
 
 
 def crossfade_join(head: np.ndarray, tail: np.ndarray, *, overlap: int) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from emotion.soothing import soothing_for
 
@@ -54,7 +55,8 @@ def brief_validate(data: dict) -> dict:
     if not prompt.isascii():
         raise BriefError("prompt must be English (ASCII) text")
     try:
-        bpm = int(round(float(data.get("bpm"))))
+        given: Any = data.get("bpm")  # any JSON value; None and the like fail here with TypeError
+        bpm = int(round(float(given)))
     except (TypeError, ValueError) as exc:
         raise BriefError("bpm must be a number") from exc
     if not BPM_LIMITS[0] <= bpm <= BPM_LIMITS[1]:

@@ -256,6 +256,7 @@ class JourneyRenderer:
                         samples / self.sample_rate, self.section_info[-1]["seconds"])
             previous_raw = raw
             report(1.0)
+        assert self.joined is not None  # the loop above ran at least once
         return _limit(self.joined)
 
     def _section(self, i: int, section: dict, samples: int, lead: int, previous, report) -> np.ndarray:

@@ -61,7 +61,7 @@ class StudioForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
-    status = forms.ChoiceField(required=False, choices=[("", _("any status"))] + list(MusicGeneration._meta.get_field("status").choices))
+    status = forms.ChoiceField(required=False, choices=[("", _("any status"))] + list(MusicGeneration._meta.get_field("status").choices or []))
     emotion = forms.ChoiceField(required=False, choices=[("", _("any emotion"))] + list(Emotion.choices))
     engine = forms.ChoiceField(required=False, choices=[("", _("any engine"))] + [(e, ENGINE_LABELS[e]) for e in ENGINES])
     q = forms.CharField(required=False, max_length=100, label=_("Search"))

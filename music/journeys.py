@@ -13,6 +13,7 @@ edited by the user, given to the API) before it is rendered.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from emotion.soothing import soothing_for
@@ -132,7 +133,8 @@ def plan_build(*, emotion: str, target: str, minutes: float = 3.0, sections: int
     total = round(float(minutes) * 60, 1)
     if not TOTAL_SECONDS[0] <= total <= TOTAL_SECONDS[1]:
         raise PlanError(f"a journey lasts {TOTAL_SECONDS[0] / 60:.0f}–{TOTAL_SECONDS[1] / 60:.0f} minutes (got {minutes})")
-    start, end = tuple(round(x, 3) for x in mood_point(emotion, intensity)), target_point(target)
+    valence, arousal = mood_point(emotion, intensity)
+    start, end = (round(valence, 3), round(arousal, 3)), target_point(target)
     count = int(sections)
     needed = math.ceil(abs(tempo_for(end[1]) - tempo_for(start[1])) / BPM_STEP_MAX) + 1
     if count < needed:
@@ -174,7 +176,7 @@ def _number(value, what: str) -> float:
 def _monotone(values: list[float], start: float, end: float) -> bool:
     sign = 1 if end >= start else -1
     path = [start, *values]
-    return all(sign * (b - a) >= -EPS for a, b in zip(path, path[1:])) and all(
+    return all(sign * (b - a) >= -EPS for a, b in itertools.pairwise(path)) and all(
         min(start, end) - EPS <= v <= max(start, end) + EPS for v in values)
 
 
@@ -242,7 +244,7 @@ def plan_validate(plan: dict) -> dict:
         raise PlanError("the first section must meet the listener's mood (iso-principle)")
     if distance(last, end) > TARGET_TOLERANCE + EPS:
         raise PlanError(f"the last section must arrive at the target ({target})")
-    for n, (a, b) in enumerate(zip(sections, sections[1:]), start=2):
+    for n, (a, b) in enumerate(itertools.pairwise(sections), start=2):
         if abs(a["bpm"] - b["bpm"]) > BPM_STEP_MAX:
             raise PlanError(f"section {n}: the tempo jumps {abs(a['bpm'] - b['bpm'])} BPM; at most {BPM_STEP_MAX} keeps it gradual")
     return {"version": 1, "start": {"emotion": emotion, "intensity": start_in.get("intensity"),

@@ -198,7 +198,10 @@ class RowSampler:
     def __init__(self, seeds: list[int], *, params: dict, codebooks: int, device: str = "cpu"):
         import torch
         from transformers import (
-            ClassifierFreeGuidanceLogitsProcessor, LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper,
+            ClassifierFreeGuidanceLogitsProcessor,
+            LogitsProcessorList,
+            TemperatureLogitsWarper,
+            TopKLogitsWarper,
             TopPLogitsWarper,
         )
 

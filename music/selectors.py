@@ -76,7 +76,9 @@ def mood_history(*, user, since=None) -> dict:
     from emotion.models import EmotionReading
     from music.journeys import MOODS, checkin_improvement, mood_point
 
-    sessions, by_target, by_style = [], {}, {}
+    sessions: list[dict] = []
+    by_target: dict[str, list] = {}
+    by_style: dict[str, list] = {}
     for journey in journey_list(user=user, since=since).order_by("created_at", "id"):
         pair = {c.moment: c for c in journey.checkins.all()}
         if "before" not in pair or "after" not in pair:

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -93,8 +94,8 @@ def melody_clean(upload) -> bytes:
     upload.seek(0)
     try:
         samples = audio_decode(upload.read(), rate=32000, max_seconds=high + 1)
-    except AudioDecodeError:
-        raise ValidationError({"melody": _("The melody clip could not be read as audio (WAV, MP3, FLAC, OGG…).")})
+    except AudioDecodeError as err:
+        raise ValidationError({"melody": _("The melody clip could not be read as audio (WAV, MP3, FLAC, OGG…).")}) from err
     seconds = len(samples) / 32000
     if not low <= seconds <= high:
         raise ValidationError({"melody": _("The melody clip must last between %(low).0f and %(high).0f seconds.") % {"low": low, "high": high}})
@@ -297,7 +298,7 @@ def run_pipeline(media_path: str | None = None, user=None, params: dict | None =
     result = pipeline_core(emotion=emotion, description=description, manual_prompt=manual_prompt or "",
                            preferences=preferences, params=clean, progress=report)
     rendered, audio, written = result["rendered"], result["audio"], result["written"]
-    files = _outputs_make(audio, rendered.sample_rate, title=written["prompt_final"], video=clean.get("video"))
+    files = _outputs_make(audio, rendered.sample_rate, title=written["prompt_final"], video=bool(clean.get("video")))
     out_dir = Path(output_dir or Path(settings.MEDIA_ROOT) / "music" / "cli")
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = uuid.uuid4().hex
@@ -309,7 +310,7 @@ def run_pipeline(media_path: str | None = None, user=None, params: dict | None =
     generation_id = None
     if user is not None:
         row = MusicGeneration.objects.create(
-            user=user, emotion=emotion if emotion in dict(MusicGeneration._meta.get_field("emotion").choices) else "",
+            user=user, emotion=emotion if emotion in dict(MusicGeneration._meta.get_field("emotion").choices or []) else "",
             description=description, prompt_draft=written["prompt_draft"], prompt_merged=written["prompt_merged"],
             prompt_final=written["prompt_final"], prompt_path=written["path"], brief=written["brief"],
             params=result["params"], engine=rendered.engine, model_name=rendered.model_name, decoder=rendered.decoder,
@@ -545,11 +546,13 @@ def run_journey(*, target: str = "calm", minutes: float = 2.0, sections: int = 3
     if plan is None:
         emotion = emotion or (_emotion_from_media(media_path) if media_path else "neutral")
     preferences = preferences_dict(user)
+    written: dict[str, Any]
     try:
         if plan is not None:
             written = {"plan": plan_validate(plan), "path": "template", "notes": ["plan given"]}
             emotion = written["plan"]["start"]["emotion"]
         else:
+            assert emotion is not None  # set above when no plan is given
             written = agent_journey(plan=plan_build(emotion=emotion, target=target, minutes=minutes, sections=sections,
                                                     intensity=intensity, preferences=preferences),
                                     preferences=preferences)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -166,9 +167,9 @@ def _edited(section: dict, changes: dict) -> dict:
 @login_required
 def journey_new(request):
     """Step 1: where from and where to → a written plan; step 2: the (edited) plan → rendering."""
-    from music.forms import JourneyStartForm
-    from music.journeys import DYNAMICS, PlanError, TARGETS, plan_edit
     from music.brief import KEYS, MODES
+    from music.forms import JourneyStartForm
+    from music.journeys import DYNAMICS, TARGETS, PlanError, plan_edit
 
     initial = {k: request.GET[k] for k in ("emotion", "reading", "target") if request.GET.get(k)}
     form = JourneyStartForm(request.POST or None, user=request.user, initial=initial)
@@ -217,8 +218,9 @@ def journey_new(request):
 def journey_state(journey) -> dict:
     """What the journey page needs to draw itself (also its JSON endpoint)."""
     playable = bool(journey.audio)
-    url = lambda kind, **q: reverse("music:journey_file", kwargs={"pk": journey.pk, "kind": kind}) + (
-        "?download=1" if q.get("download") else "")
+    def url(kind, **q):
+        return reverse("music:journey_file", kwargs={"pk": journey.pk, "kind": kind}) + (
+            "?download=1" if q.get("download") else "")
     return {
         "id": journey.pk, "status": journey.status, "progress": journey.progress, "note": journey.progress_note,
         "error": journey.error, "sections_done": journey.sections_done, "sections": len(journey.sections),
@@ -289,7 +291,7 @@ def journey_checkin(request, pk: int):
                                                      mood=data["mood"], intensity=data["intensity"],
                                                      note=data["note"] or "", reading=data.get("reading"))
         except ValidationError as exc:
-            errors = exc.message_dict
+            errors: dict[str, Any] = exc.message_dict
         else:
             if wants_json:
                 return JsonResponse({"saved": True, "changes": changes})

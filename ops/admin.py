@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time as dtime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as dtime
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -18,7 +19,8 @@ from django.utils.dateparse import parse_date
 from django.utils.functional import cached_property, lazy
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from emotune.models import JobStatus
 from ops.models import Event, SystemLog
@@ -40,7 +42,8 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         try:
             # Primary keys only: the joins list_select_related adds are not needed to count.
-            return self.object_list.order_by().values("pk")[: self.cap].count()
+            # The admin pages querysets; the stub types object_list as any sliceable sequence.
+            return self.object_list.order_by().values("pk")[: self.cap].count()  # type: ignore[attr-defined]
         except (AttributeError, TypeError):
             return min(len(self.object_list), self.cap)
 
@@ -437,7 +440,8 @@ class JobRowAdmin(AuditedModelAdmin):
         return f"{value:.1f}" if value is not None else "-"
 
     def _apply(self, request, queryset, name: str, change, done_message: str, skipped_message: str):
-        done, skipped = [], []
+        done: list[int] = []
+        skipped: list[int] = []
         for row in queryset:
             with transaction.atomic():
                 (done if change(row) else skipped).append(row.pk)

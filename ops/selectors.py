@@ -6,7 +6,9 @@ import importlib
 import json
 import math
 import time
-from datetime import timedelta, timezone as dt_timezone
+from datetime import UTC, timedelta
+from types import ModuleType
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -29,7 +31,7 @@ def _redis(queue: str = "default"):
     import redis
 
     url = settings.RQ_QUEUES[queue]["URL"]
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+    return redis.Redis.from_url(str(url), socket_connect_timeout=1, socket_timeout=2)
 
 
 # --- Workers and queues -----------------------------------------------------------
@@ -73,7 +75,7 @@ def queue_list() -> list[dict]:
         first = queue.get_job_ids(0, 1)
         job = Job.fetch(first[0], connection=queue.connection) if first and Job.exists(first[0], queue.connection) else None
         if job is not None and job.enqueued_at:
-            enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=dt_timezone.utc)
+            enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=UTC)
             waiting = (timezone.now() - enqueued).total_seconds()
             oldest = {"id": job.id, "description": job.description, "waiting_s": round(waiting, 1)}
         queues.append({
@@ -136,8 +138,10 @@ def recent_failures(*, limit: int = 10) -> list[dict]:
     """The newest failed job rows of every job model, with their errors."""
     found = []
     for model in job_models():
+        # Any: django-stubs' only() check crashes on the abstract JobRow (its user FK is unresolved there).
+        objects: Any = model.objects
         rows = (
-            model.objects.filter(status=JobStatus.FAILED)
+            objects.filter(status=JobStatus.FAILED)
             .select_related("user")
             .order_by("-created_at")
             .only("id", "user__username", "error", "created_at", "finished_at", "worker_name", "status")[:limit]
@@ -176,7 +180,7 @@ def dashboard_data() -> dict:
 ENGINE_KEYS = ("name", "kind", "active", "path", "present", "size_bytes", "note")
 
 
-def engine_modules(*, only: list[str] | None = None) -> list[tuple[str, object]]:
+def engine_modules(*, only: list[str] | None = None) -> list[tuple[str, ModuleType]]:
     """``<app>/engines.py`` modules that offer ``engines_describe``; apps whose module is missing are skipped."""
     names = only or [config.name for config in apps.get_app_configs()]
     found = []

@@ -51,7 +51,7 @@ class FakeLLM:
             self._index += 1
             return entry
 
-    def start(self) -> "FakeLLM":
+    def start(self) -> FakeLLM:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -40,7 +40,9 @@ RATE = 16000
 class Recognizer(Protocol):
     name: str
     label: str  # engine and model, recorded on the messages it heard
-    language: str | None
+
+    @property
+    def language(self) -> str | None: ...  # read by callers; each recognizer keeps its own
 
     def accept(self, pcm: bytes, *, voiced: bool | None = None) -> str | None: ...
 

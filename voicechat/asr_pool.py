@@ -63,6 +63,7 @@ class RecognizerProcess:
             [sys.executable, "-m", "voicechat.asr_pool"],
             cwd=str(settings.BASE_DIR), stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # PIPE both
         self.requests = Connection(os.dup(self.proc.stdin.fileno()), readable=False)
         self.replies = Connection(os.dup(self.proc.stdout.fileno()), writable=False)
         self.proc.stdin.close()
@@ -111,7 +112,7 @@ class RemoteListener:
 
     _ids = itertools.count(1)
 
-    def __init__(self, pool: "RecognizerPool", process: RecognizerProcess, config: dict) -> None:
+    def __init__(self, pool: RecognizerPool, process: RecognizerProcess, config: dict) -> None:
         self.pool, self.process, self.session = pool, process, next(self._ids)
         process.call("open", self.session, config)
 
@@ -227,9 +228,9 @@ def serve(requests: Connection, replies: Connection) -> None:
                 listeners[session] = (Listener(**payload, recognizer=kept.pop() if kept else None), kind)
                 value = None
             elif op == "close":
-                listener, kind = listeners.pop(session, (None, None))
-                if listener is not None and len(spare.setdefault(kind, [])) < SPARE_LISTENERS:
-                    spare[kind].append(listener.release())
+                listener, closed_kind = listeners.pop(session, (None, None))
+                if listener is not None and closed_kind is not None and len(spare.setdefault(closed_kind, [])) < SPARE_LISTENERS:
+                    spare[closed_kind].append(listener.release())
                 value = None
             else:
                 raise ValueError(f"unknown request {op!r}")

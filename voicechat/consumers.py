@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -89,13 +90,13 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         self.hearing = Hearing(self.session)
         await self.accept()
         limit = settings.VOICE_MAX_SOCKETS_PER_USER
-        self.lease = SocketLease("voice", user.pk, self.channel_name, limit=limit)
-        if not await asyncio.to_thread(self.lease.take):
-            self.lease = None
+        lease = SocketLease("voice", user.pk, self.channel_name, limit=limit)
+        if not await asyncio.to_thread(lease.take):
             await self.error("too_many_sockets", _(
                 "You already have %(n)d voice chats open. Close one, then reload this page.") % {"n": limit})
             await self.close(code=CLOSE_TOO_MANY_SOCKETS)
             return
+        self.lease = lease
         self.session.tasks.spawn(self._keep_lease())
 
     async def _keep_lease(self) -> None:
@@ -121,7 +122,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
     # --- input (GuardedFrames checks each frame first) -------------------------------
 
     async def on_message(self, content) -> None:
-        kind = content.get("type") if isinstance(content, dict) else None
+        kind: Any = content.get("type") if isinstance(content, dict) else None  # any JSON value
         handler = {
             "start": self.on_start, "text": self.on_text, "interrupt": self.on_interrupt,
             "stop": self.on_stop, "ping": self.on_ping,

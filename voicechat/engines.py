@@ -4,6 +4,7 @@ description for ``manage.py emotune_models``."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -41,7 +42,7 @@ def tts_engine(backend: str | None = None, *, language: str | None = None):
     if backend == "cosyvoice2":
         return engine_get("tts:cosyvoice2", lambda: tts.CosyVoice2Synthesizer(tts.cosyvoice2_load(settings.COSYVOICE_MODEL_DIR)))
     if backend == "piper":
-        return engine_get("tts:piper", lambda: tts.PiperSynthesizer(tts.piper_voice_path()))
+        return engine_get("tts:piper", lambda: tts.PiperSynthesizer(tts.piper_voice_path()))  # type: ignore[arg-type]  # chosen when piper_available()
     voice = ESPEAK_VOICES.get(language or "en", "en-us")
     return engine_get(f"tts:espeak:{voice}", lambda: tts.EspeakSynthesizer(voice))
 
@@ -75,8 +76,9 @@ def smollm2_path() -> Path | None:
 
 
 def engines_describe() -> list[dict]:
-    from emotune.llm import llm_configured
     from pocketsphinx import get_model_path
+
+    from emotune.llm import llm_configured
 
     tts_active = tts_backend()
     asr = settings.VOICE_ASR
@@ -147,7 +149,7 @@ def warmup_steps(role: str) -> list[tuple]:
     from voicechat.asr_pool import listeners_warm
     from voicechat.companion import offline_warmup
 
-    steps = []
+    steps: list[tuple[str, Callable[[], object]]] = []
     if role == "server":
         steps.append(("asr", listeners_warm))
         if not llm_configured():

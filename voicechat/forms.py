@@ -31,8 +31,8 @@ class SpeakerForm(forms.Form):
             raise forms.ValidationError(_("The file name does not end in an audio extension (.wav, .mp3, .ogg…)."))
         try:
             samples = audio_decode(upload.read(), max_seconds=MAX_SECONDS + 1)
-        except AudioDecodeError:
-            raise forms.ValidationError(_("This file could not be read as audio."))
+        except AudioDecodeError as err:
+            raise forms.ValidationError(_("This file could not be read as audio.")) from err
         seconds = audio_duration(samples)
         if seconds > MAX_SECONDS:
             raise forms.ValidationError(_("The clip is longer than 30 s; it must last between 3 and 30 seconds."))

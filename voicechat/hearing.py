@@ -62,6 +62,7 @@ class Hearing:
         return self._put(("stop", time.monotonic()))
 
     def _put(self, item) -> bool:
+        assert self.queue is not None  # opened first
         try:
             self.queue.put_nowait(item)
             return True
@@ -92,6 +93,7 @@ class Hearing:
 
     def _next_items(self) -> list:
         """All that is queued, in one request (None last when the connection has closed)."""
+        assert self.queue is not None  # opened first
         items = [self.queue.get()]
         while items[-1] is not None:
             try:

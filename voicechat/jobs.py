@@ -111,7 +111,9 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
                  language: str | None = None) -> str:
     """Synthesise ``text`` (in ``language``: it picks the engine or voice) and stream it to
     ``channel``; returns the outcome."""
-    from emotune.realtime import layer_call  # the channel layer: only where a job sends (voicechat.turn imports this module)
+    from emotune.realtime import (
+        layer_call,  # the channel layer: only where a job sends (voicechat.turn imports this module)
+    )
     from voicechat.engines import tts_engine
     from voicechat.models import Speaker
 

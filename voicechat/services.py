@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -55,10 +56,10 @@ def speaker_activate(*, speaker: Speaker) -> None:
 
 def speaker_delete(*, speaker: Speaker) -> None:
     user_id, name = speaker.user_id, speaker.name
-    files = [f for f in (speaker.reference, speaker.embedding) if f]
+    files = [(f.storage, f.name) for f in (speaker.reference, speaker.embedding) if f.name]
     speaker.delete()
-    for f in files:
-        f.storage.delete(f.name)
+    for storage, name in files:
+        storage.delete(name)
     log_write(action="speaker.delete", user_id=user_id, message=name)
 
 
@@ -101,7 +102,7 @@ def message_add(*, conversation: Conversation, role: str, text: str, interrupted
         conversation=conversation, role=role, text=text, interrupted=interrupted, telemetry=telemetry or {},
         language=language[:8], model=model[:120], voice=voice[:120],
     )
-    fields = {"updated_at": timezone.now()}
+    fields: dict[str, Any] = {"updated_at": timezone.now()}
     if role == Message.Role.USER and not conversation.title:
         fields["title"] = conversation.title = title_from(text)
     Conversation.objects.filter(pk=conversation.pk).update(**fields)

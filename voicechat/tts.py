@@ -115,6 +115,7 @@ class PiperSynthesizer:
     def _synthesize(self, line: str) -> Path:
         if self.proc.poll() is not None:
             self._start()
+        assert self.proc.stdin is not None and self.proc.stderr is not None  # both PIPE
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
         while True:
@@ -140,7 +141,7 @@ class PiperSynthesizer:
         yield samples
 
     def close(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and self.proc.stdin is not None:
             self.proc.stdin.close()
             self.proc.wait(timeout=5)
         shutil.rmtree(self.dir, ignore_errors=True)

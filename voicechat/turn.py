@@ -192,7 +192,7 @@ class Turn:
 # --- engines still loading --------------------------------------------------------------
 
 
-def engines_ready(names: list[str], send_event: Callable[..., Coroutine], post: Callable[[Coroutine], None]) -> None:
+def engines_ready(names: list[str], send_event: Callable[..., Coroutine], post: Callable[[Coroutine], object]) -> None:
     """Off the loop: wait for engines the start-up warm-up is still loading, telling the
     client what it waits for (``engine.loading``, then ``engine.ready``) instead of silence."""
     from emotune.warmup import warmup_pending, warmup_wait
@@ -271,6 +271,7 @@ class SpeechQueue:
         """Embedded mode: this process is the ``gpu`` worker, one sentence at a time."""
         loop = self.session.loop
         semaphore = _inprocess_gpu.setdefault(id(loop), asyncio.Semaphore(1))
+        assert self.local is not None  # set up with the loop that runs this
         while True:
             args = await self.local.get()
             await sync_to_async(engines_ready, thread_sensitive=False)(
@@ -454,7 +455,7 @@ class VoiceSession:
             await self.maybe_finish(turn)
 
     async def _release(self, turn: Turn, release: Release) -> None:
-        seq, message = release.seq, release.message
+        seq, message = release.seq, release.message or {}
         if release.kind == "start":
             if seq == 0:
                 turn.timings.worker_started(message)

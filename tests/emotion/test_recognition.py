@@ -112,18 +112,18 @@ def test_resemotenet_checkpoint_of_wrong_shape_names_the_file(settings, tmp_path
     ckpt = tmp_path / "wrong-shape.pth"
     _tiny_resemotenet_ckpt(ckpt, classes=5)
     settings.FACE_CKPT = ckpt
-    with pytest.raises(ValueError, match="wrong-shape.pth.*does not fit ResEmoteNet"):
+    with pytest.raises(ValueError, match=r"wrong-shape\.pth.*does not fit ResEmoteNet"):
         engines.classifier_get("resemotenet")
     junk = tmp_path / "junk.pth"
     torch.save({"weights": torch.zeros(3)}, junk)
     settings.FACE_CKPT = junk
-    with pytest.raises(ValueError, match="junk.pth holds no ResEmoteNet weights"):
+    with pytest.raises(ValueError, match=r"junk\.pth holds no ResEmoteNet weights"):
         engines.classifier_get("resemotenet")
 
 
 def test_missing_face_ckpt_is_reported(settings, tmp_path):
     settings.FACE_CKPT = tmp_path / "absent.pth"
-    with pytest.raises(FileNotFoundError, match="absent.pth"):
+    with pytest.raises(FileNotFoundError, match=r"absent\.pth"):
         engines.classifier_get("resemotenet")
     row = {r["name"]: r for r in engines.engines_describe()}["resemotenet"]
     assert row["present"] is False and row["path"].endswith("absent.pth")

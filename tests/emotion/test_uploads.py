@@ -78,7 +78,7 @@ def test_video_upload_is_stored_as_video(user, media_root, tmp_path):
     from unittest import mock
 
     content = video_write(tmp_path / "c.mov", "F.", fps=5).read_bytes()
-    with pytest.raises(MediaError, match="ends in .jpg, but the file is a video"):  # a misnamed file is refused
+    with pytest.raises(MediaError, match=r"ends in \.jpg, but the file is a video"):  # a misnamed file is refused
         reading_create(user=user, upload=SimpleUploadedFile("holiday.jpg", content))
     with mock.patch("emotion.services.job_enqueue"):
         reading = reading_create(user=user, upload=SimpleUploadedFile("holiday.mp4", content))

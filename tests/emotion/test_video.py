@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from emotion import analysis
@@ -12,7 +14,7 @@ from tests.emotion.media import video_write
 def _assert_covers(timeline, duration):
     assert timeline[0]["start"] == 0
     assert timeline[-1]["end"] == pytest.approx(duration, abs=1e-3)
-    for before, after in zip(timeline, timeline[1:]):
+    for before, after in itertools.pairwise(timeline):
         assert before["end"] == after["start"]
         assert before["emotion"] != after["emotion"]  # runs are merged
 

@@ -14,7 +14,14 @@ from emotion.models import EmotionReading
 from emotune import jobs
 from emotune.models import JobStatus
 from ops.models import Event, SystemLog
-from tests.helpers import enqueue_test_job, events_until_final, run_worker_burst, session_cookie, start_worker, ws_client
+from tests.helpers import (
+    enqueue_test_job,
+    events_until_final,
+    run_worker_burst,
+    session_cookie,
+    start_worker,
+    ws_client,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ import pytest
 from emotune.models import JobStatus
 from music.services import generation_create
 from tests import helpers
-from tests.faults.conftest import ChatClient, wait_until
+from tests.faults.conftest import ChatClient
 from tests.faults.test_worker_kill import final_status
 from voicechat.models import Conversation
 

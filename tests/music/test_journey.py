@@ -147,9 +147,9 @@ def test_checkins_are_stored_with_the_journey_scoped_to_the_owner_and_nudge_tast
     result = run_journey(user=user, emotion="sad", target="calm", minutes=2, sections=2,
                          params={"engine": "offline", "seed": 2})
     journey = Journey.objects.get(pk=result["journey_id"])
-    before, changes = checkin_set(user=user, journey=journey, moment="before", mood="sad", intensity=5, note="rough day")
+    _before, changes = checkin_set(user=user, journey=journey, moment="before", mood="sad", intensity=5, note="rough day")
     assert changes == {}
-    after, changes = checkin_set(user=user, journey=journey, moment="after", mood="calm", intensity=4)
+    _after, changes = checkin_set(user=user, journey=journey, moment="after", mood="calm", intensity=4)
     arrival = journey.sections[-1]
     assert changes["improvement"] > 0.15 and changes["added_genre"] == arrival["genre"]
     assert arrival["genre"] in preferences_for(user=user).favourite_genres
@@ -276,7 +276,7 @@ def test_run_journey_api_and_command(tmp_path):
                      stdout=io.StringIO())
     plan["sections"][0]["seconds"] = 1
     plan_file.write_text(json.dumps(plan))
-    with pytest.raises(CommandError, match="add up to|at least 20"):
+    with pytest.raises(CommandError, match=r"add up to|at least 20"):
         call_command("run_journey", "--plan", str(plan_file), stdout=io.StringIO())
 
 

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import copy
+import itertools
 
 import pytest
 
 from music.journeys import (
-    BPM_STEP_MAX, MOODS, SECTION_MIN_S, TARGETS, PlanError, checkin_improvement, distance, mood_point, plan_build,
-    plan_edit, plan_validate, section_starts, target_point,
+    BPM_STEP_MAX,
+    MOODS,
+    SECTION_MIN_S,
+    TARGETS,
+    PlanError,
+    checkin_improvement,
+    distance,
+    mood_point,
+    plan_build,
+    plan_edit,
+    plan_validate,
+    section_starts,
+    target_point,
 )
 
 
 def _monotone(values):
-    return all(b >= a - 1e-3 for a, b in zip(values, values[1:])) or all(b <= a + 1e-3 for a, b in zip(values, values[1:]))
+    return all(b >= a - 1e-3 for a, b in itertools.pairwise(values)) or all(b <= a + 1e-3 for a, b in itertools.pairwise(values))
 
 
 @pytest.mark.parametrize("emotion", sorted(MOODS))
@@ -31,7 +43,7 @@ def test_built_plans_step_monotonically_from_the_mood_to_the_target(emotion, tar
         assert _monotone([start[0 if axis == "valence" else 1]] + [s[axis] for s in sections])
     gaps = [distance((s["valence"], s["arousal"]), end) for s in sections]
     assert gaps == sorted(gaps, reverse=True)  # every step is closer to the target
-    assert all(abs(a["bpm"] - b["bpm"]) <= BPM_STEP_MAX for a, b in zip(sections, sections[1:]))
+    assert all(abs(a["bpm"] - b["bpm"]) <= BPM_STEP_MAX for a, b in itertools.pairwise(sections))
     for s in sections:
         assert s["dynamics"] in ("pp", "p", "mp", "mf", "f") and s["instruments"] and s["key"] and s["mode"]
         assert str(s["bpm"]) in s["prompt"] and s["prompt"].isascii()

@@ -120,11 +120,10 @@ def test_audiocraft_warmup_loads_the_model_and_decoder(settings, monkeypatch):
 def test_run_pipeline_reads_the_emotion_of_a_photo(tmp_path):
     """run_pipeline(media_path=...) reads the face with the emotion app's pipeline; a photo
     with no face is a clear error, not a silent 'neutral'."""
+    from emotion.services import emotion_from_file
     from emotune.jobs import JobError
     from music.services import run_pipeline
     from tests.emotion.media import astronaut_rgb, jpeg_bytes, no_face_rgb
-
-    from emotion.services import emotion_from_file
 
     face = tmp_path / "face.jpg"
     face.write_bytes(jpeg_bytes(astronaut_rgb()))

@@ -15,7 +15,7 @@ def test_score_reports_the_felt_tempo_and_penalises_a_wrong_one():
     t = np.arange(sr * 12) / sr
     clicks = (np.sin(2 * np.pi * 1000 * t) * (np.mod(t, 0.3) < 0.02)).astype(np.float32)  # 200 BPM clicks
     brief = {"bpm": 100, "energy": 0.5, "mode": "major"}
-    score, parts = rule_score(clicks, sr, requested_seconds=12, bpm_range=(60, 110), brief=brief, emotion="neutral")
+    _score, parts = rule_score(clicks, sr, requested_seconds=12, bpm_range=(60, 110), brief=brief, emotion="neutral")
     assert abs(parts["measured_bpm"] - 100) < 3 and parts["tempo"] == 1.0
     _, far = rule_score(clicks, sr, requested_seconds=12, bpm_range=(150, 170), brief=brief, emotion="neutral")
     assert far["tempo"] < 1.0

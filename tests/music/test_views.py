@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.services import preferences_for
 from music.models import Feedback, MusicGeneration
 from music.services import generation_execute
-from accounts.services import preferences_for
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +76,7 @@ def test_rating_saved_and_nudges_preferences(alice_client, user):
 def test_downloads_and_ownership(alice_client, user, other_user, client):
     row = _done(user)
     wav = alice_client.get(f"/music/{row.pk}/file/audio/?download=1")
-    assert wav.status_code == 200 and wav["Content-Type"] == "audio/x-wav" or wav["Content-Type"] == "audio/wav"
+    assert (wav.status_code == 200 and wav["Content-Type"] == "audio/x-wav") or wav["Content-Type"] == "audio/wav"
     assert "attachment" in wav["Content-Disposition"]
     assert b"RIFF" == b"".join(wav.streaming_content)[:4]
     page = alice_client.get(f"/music/{row.pk}/").content.decode()

@@ -36,9 +36,16 @@ def tiny_musicgen_build(path: Path, *, channels: int = 1, melody: bool = False) 
     """A tiny MusicGen, or with ``melody`` a tiny MusicGen-melody (chroma-conditioned), saved at ``path``."""
     import torch
     from transformers import (
-        EncodecConfig, EncodecFeatureExtractor, MusicgenConfig, MusicgenDecoderConfig,
-        MusicgenForConditionalGeneration, MusicgenMelodyConfig, MusicgenMelodyDecoderConfig,
-        MusicgenMelodyForConditionalGeneration, MusicgenProcessor, T5Config,
+        EncodecConfig,
+        EncodecFeatureExtractor,
+        MusicgenConfig,
+        MusicgenDecoderConfig,
+        MusicgenForConditionalGeneration,
+        MusicgenMelodyConfig,
+        MusicgenMelodyDecoderConfig,
+        MusicgenMelodyForConditionalGeneration,
+        MusicgenProcessor,
+        T5Config,
     )
 
     torch.manual_seed(0)

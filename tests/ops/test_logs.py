@@ -117,8 +117,8 @@ def test_capped_paginator_counts_at_most_its_cap(staff_user, table):
 
 
 def test_generation_admin_search_by_id_username_or_description(client, staff_user, user, other_user):
-    from django.test.utils import CaptureQueriesContext
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from music.models import MusicGeneration
 

@@ -125,7 +125,7 @@ def two_servers(tmp_path):
                                  "emotune.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         servers.append((port, proc, log))
     deadline = time.monotonic() + 60
-    for port, proc, log in servers:
+    for port, proc, _log in servers:
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()

@@ -34,7 +34,6 @@ from pathlib import Path
 
 import pytest
 import websockets
-from asgiref.sync import sync_to_async
 
 from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_RATE, CLOSE_SLOW_READER, CLOSE_TOO_LARGE
 from tests import helpers
@@ -100,7 +99,7 @@ def server(django_db_setup, django_db_blocker, llm, tmp_path_factory):
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise AssertionError(log.read_text())
+                raise AssertionError(log.read_text()) from None
             time.sleep(0.2)
     yield Server(port, proc, log)
     proc.terminate()

@@ -104,7 +104,7 @@ def test_a_session_the_process_cannot_open_leaves_it_serving(pool, config, tmp_p
     from voicechat.asr_pool import RecognizerLost
 
     # The Vosk path with a model directory that holds no model (none is obtainable here).
-    with pytest.raises(RecognizerLost, match="Exception|Error"):
+    with pytest.raises(RecognizerLost, match=r"Exception|Error"):
         pool.listener_open({**config, "backend": "vosk", "vosk_model_dir": str(tmp_path)})
     listener = pool.listener_open(config)
     assert len(pool.processes) == 1 and pool.processes[0].sessions == 1
@@ -137,7 +137,7 @@ def test_whisper_hears_real_speech_in_its_language_through_the_pool(pool, whispe
     events = speak(listener, pcm, batch=5)
     finals = [e for e in events if e[0] == "final"]
     assert len(finals) == 1, events
-    _, text, speech_end, final_at, language, label = finals[0]
+    _, text, _speech_end, _final_at, language, label = finals[0]
     assert language == recording.language and label == "whisper:faster-whisper-base"
     assert speech.error_rate(recording, text) <= 0.25, (recording.text, text)
     if recording.language == "zh":

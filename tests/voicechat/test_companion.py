@@ -9,10 +9,10 @@ import pytest
 from voicechat.companion import (
     PERSONA,
     LoopGuard,
+    NoCopy,
     answer_model_name,
     cjk_share,
     detect_language,
-    NoCopy,
     loop_guarded,
     offline_model,
     persona_language,

@@ -58,17 +58,17 @@ async def events_until(client, stop_type: str, timeout: float = 10.0) -> tuple[l
 
 
 async def test_anonymous_is_refused(voice_settings, conversation):
-    client, connected, code = await connect(conversation, None)
+    _client, connected, code = await connect(conversation, None)
     assert not connected and code == 4401
 
 
 async def test_other_users_conversation_is_refused(voice_settings, conversation, other_user):
-    client, connected, code = await connect(conversation, other_user)
+    _client, connected, code = await connect(conversation, other_user)
     assert not connected and code == 4404
 
 
 async def test_foreign_origin_is_refused(voice_settings, conversation, user):
-    client, connected, _ = await connect(conversation, user, origin="http://evil.example")
+    _client, connected, _ = await connect(conversation, user, origin="http://evil.example")
     assert not connected
 
 
@@ -92,7 +92,7 @@ async def test_malformed_frames_get_errors_and_session_stays(voice_settings, con
 
 
 async def test_oversized_frame_closes(voice_settings, conversation, user):
-    client, connected, _ = await connect(conversation, user)
+    client, _connected, _ = await connect(conversation, user)
     await client.send_to(bytes_data=b"\x00" * (64 * 1024 + 2))
     assert (await client.receive_json_from(2))["code"] == "too_large"
     assert (await client.receive_output(2))["type"] == "websocket.close"
@@ -100,7 +100,7 @@ async def test_oversized_frame_closes(voice_settings, conversation, user):
 
 async def test_rate_cap_closes(voice_settings, conversation, user):
     voice_settings.VOICE_MAX_MESSAGES_PER_SECOND = 10
-    client, connected, _ = await connect(conversation, user)
+    client, _connected, _ = await connect(conversation, user)
     for _ in range(25):  # a burst of two seconds' worth passes, then the cap closes
         await client.send_to(text_data='{"type": "ping"}')
     events, _ = await events_until(client, "closed", timeout=3)
@@ -129,7 +129,7 @@ async def test_voice_sockets_per_user_are_capped(voice_settings, conversation, u
 
 async def test_typed_turn_streams_tokens_audio_and_saves(voice_settings, conversation, user, fake_llm):
     fake_llm.script = [{"tokens": ["I hear", " you.", " Let's", " breathe", " together", " for", " a minute."]}]
-    client, connected, _ = await connect(conversation, user)
+    client, _connected, _ = await connect(conversation, user)
     await client.send_to(text_data=json.dumps({"type": "text", "text": "I feel tense today"}))
     events, audio = await events_until(client, "turn.metrics", timeout=20)
     kinds = [e["type"] for e in events]
@@ -196,7 +196,7 @@ async def test_llm_down_gives_visible_error_and_saves_turn(voice_settings, conve
     fake_llm.script = [{"status": 503}]
     client, _, _ = await connect(conversation, user)
     await client.send_to(text_data=json.dumps({"type": "text", "text": "hello?"}))
-    events, audio = await events_until(client, "turn.metrics", timeout=20)
+    events, _audio = await events_until(client, "turn.metrics", timeout=20)
     errors = [e for e in events if e["type"] == "error"]
     assert errors and errors[0]["code"] == "llm_unavailable" and "503" in errors[0]["message"]
     messages = await database_sync_to_async(lambda: list(conversation.messages.values("role", "text", "telemetry")))()
@@ -224,7 +224,7 @@ async def test_interrupt_stops_audio_and_saves_partial(voice_settings, conversat
     await client.send_to(text_data=json.dumps({"type": "text", "text": "tell me a story"}))
     events, _ = await events_until(client, "tts.start", timeout=20)
     await client.send_to(text_data='{"type": "interrupt"}')
-    events, audio = await events_until(client, "turn.interrupted", timeout=5)
+    events, _audio = await events_until(client, "turn.interrupted", timeout=5)
     # Nothing of this turn plays after the interrupt is acknowledged.
     await asyncio.sleep(1.5)
     assert await client.receive_nothing(0.5)

@@ -52,7 +52,7 @@ def drain(channel: str) -> list[dict]:
 
 
 def test_sentence_job_streams_numbered_chunks_in_order(cosy):
-    model, speaker = cosy
+    _model, speaker = cosy
     channel = f"voicetest.{uuid.uuid4().hex}"  # a plain channel: receivable from any event loop
     outcome = jobs.tts_sentence(channel=channel, turn="t1", seq=3, text="one three sevennnn", speaker_id=speaker.pk)
     messages = drain(channel)
