@@ -3,6 +3,7 @@
 
 import mimetypes
 from datetime import datetime
+from pathlib import Path
 
 from django.http import Http404
 from django.urls import reverse
@@ -88,6 +89,7 @@ def reading_media(request, pk: int):
     reading = reading_get(user=request.user, pk=pk)
     if not reading.media:
         raise Http404
-    content_type = mimetypes.guess_type(reading.media.name)[0] or "application/octet-stream"
+    name = reading.media.name or ""
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return safe_file_response(reading.media.open("rb"), content_type=content_type, as_attachment=False,
-                              filename=f"emotune-reading-{reading.pk}{reading.media.name[reading.media.name.rfind('.'):]}")
+                              filename=f"emotune-reading-{reading.pk}{Path(name).suffix}")

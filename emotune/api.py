@@ -25,7 +25,8 @@ def _build() -> tuple[NinjaAPI, NinjaAPI]:
     from accounts.api import router as accounts_router
     from emotion.api import router as emotion_router
     from music.api import router as music_router
-    from voicechat.api import audio_router, router as voice_router
+    from voicechat.api import audio_router
+    from voicechat.api import router as voice_router
 
     site = NinjaAPI(
         title="emotune API", version="1", urls_namespace="api", auth=AUTH,

@@ -11,8 +11,10 @@ from datetime import datetime
 from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db import IntegrityError
 from django.http import HttpResponse, JsonResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -166,7 +168,8 @@ def speaker_new(request, reference: File[UploadedFile], name: Form[str], transcr
     from emotune.api_support import form_errors
 
     rate_limit_enforce("upload", request.user.pk)
-    form = SpeakerForm({"name": name, "transcript": transcript, "consent": consent}, {"reference": reference})
+    files: MultiValueDict[str, DjangoUploadedFile] = MultiValueDict({"reference": [reference]})
+    form = SpeakerForm({"name": name, "transcript": transcript, "consent": consent}, files)
     if not form.is_valid():
         raise form_errors(form)
     try:

@@ -126,7 +126,7 @@ class VoiceChatConsumer(GuardedFrames, AsyncWebsocketConsumer):
         handler = {
             "start": self.on_start, "text": self.on_text, "interrupt": self.on_interrupt,
             "stop": self.on_stop, "ping": self.on_ping,
-        }.get(kind)
+        }.get(kind) if isinstance(kind, str) else None  # a list or an object is no dict key
         if handler is None:
             await self.reject("bad_type", _("Unknown message type: %(type)s") % {"type": str(kind)[:40]})
             return

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 
 from emotune.audio import AudioDecodeError, audio_decode, audio_name_ok, float_to_pcm16, pcm16_to_float, resample
 from emotune.ratelimit import RateLimited, rate_limit_hit
@@ -135,14 +135,14 @@ class _Sentences:
         while True:
             try:
                 return await asyncio.wait_for(self.inbox.get(), timeout=step)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 waited += step
                 if settings.JOBS_BACKEND == "rq" and seq < len(self.job_ids):
                     state = await sync_to_async(jobs.tts_job_state, thread_sensitive=False)(self.job_ids[seq])
                     if state not in ("queued", "running"):
-                        raise SpeechFailed(f"speech synthesis of sentence {seq + 1} did not run ({state})")
+                        raise SpeechFailed(f"speech synthesis of sentence {seq + 1} did not run ({state})") from None
                 if waited >= limit:
-                    raise SpeechFailed(f"speech synthesis gave no audio for {limit:.0f} s")
+                    raise SpeechFailed(f"speech synthesis gave no audio for {limit:.0f} s") from None
 
     async def messages(self):
         """Messages of sentence 0 first, then 1, …; ``end`` closes each sentence."""

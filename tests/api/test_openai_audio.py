@@ -3,7 +3,6 @@ engines on a real `gpu` worker, transcriptions heard by its recogniser processes
 
 from __future__ import annotations
 
-import io
 import struct
 
 import numpy as np

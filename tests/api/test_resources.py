@@ -3,8 +3,8 @@ for the jobs, httpx as the client with a personal token."""
 
 from __future__ import annotations
 
-import wave
 import io
+import wave
 
 import pytest
 
@@ -48,7 +48,7 @@ def error_of(response, status: int) -> dict:
 
 
 def test_readings_upload_status_result_pagination(alice, bob):
-    user, http = alice
+    _user, http = alice
     made = http.post("/api/v1/readings", files={"media": ("me.jpg", jpeg_bytes(astronaut_rgb()), "image/jpeg")})
     assert made.status_code == 201, made.text
     reading = made.json()
@@ -145,7 +145,7 @@ def test_generations_create_progress_files_feedback(alice, bob):
 
 
 def test_conversations_list_create_rename_clear_delete(alice, bob):
-    user, http = alice
+    _user, http = alice
     made = http.post("/api/v1/conversations", json={"title": "Evening"})
     assert made.status_code == 201
     pk = made.json()["id"]
@@ -243,7 +243,7 @@ def test_speech_with_no_speech_worker_is_a_clear_error(alice):
     """Production topology with no gpu worker alive: the request ends with a 503, not a hang."""
     import time
 
-    user, http = alice
+    _user, http = alice
     started = time.monotonic()
     response = http.post("/v1/audio/speech", json={"model": "tts-1", "voice": "alloy", "input": "Hello there."})
     error = error_of(response, 503)

@@ -76,6 +76,7 @@ async def test_malformed_frames_get_errors_and_session_stays(voice_settings, con
     client, connected, _ = await connect(conversation, user)
     assert connected
     for frame, code in [("not json", "bad_json"), ("[1,2]", "bad_type"), ('{"type": "dance"}', "bad_type"),
+                        ('{"type": []}', "bad_type"), ('{"type": {"a": 1}}', "bad_type"),
                         ('{"type": "text", "text": "  "}', "bad_text"), ('{"type": "start", "sample_rate": 44100}', "bad_format")]:
         await client.send_to(text_data=frame)
         event = await client.receive_json_from(2)
