@@ -20,6 +20,7 @@ class Emotion(models.TextChoices):
 
 class EmotionReading(JobRow):
     """One photo, snapshot or video read for its emotion."""
+    holds_media = True  # its files are the owner's: served, purged and kept (emotune.media.media_models)
 
     job_type = "emotion.read"
     job_handler = "emotion.jobs.reading_run"

@@ -14,17 +14,19 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import models
 from django.http import FileResponse, Http404
 
-# (model label, file field) pairs whose files users may fetch.
-OWNED_FILES = [
-    ("emotion.EmotionReading", "media"),
-    ("music.MusicGeneration", "audio"),
-    ("music.MusicGeneration", "audio_preview"),
-    ("music.MusicGeneration", "video"),
-    ("music.MusicGeneration", "melody"),
-    ("voicechat.Speaker", "reference"),
-]
+
+def media_models() -> list:
+    """Models whose rows own files under MEDIA_ROOT: those that say ``holds_media = True``, in
+    INSTALLED_APPS order (readings and music first, voices last)."""
+    return [model for model in apps.get_models() if getattr(model, "holds_media", False)]
+
+
+def media_fields(model) -> list[str]:
+    return [f.name for f in model._meta.fields if isinstance(f, models.FileField)]
+
 
 SAFE_TYPES = {
     "image/jpeg", "image/png", "image/webp",
@@ -36,11 +38,10 @@ SAFE_TYPES = {
 def _owned(user, name: str) -> bool:
     if user.is_staff:
         return True
-    for label, field in OWNED_FILES:
-        model = apps.get_model(label)
-        if any(f.name == field for f in model._meta.fields) and model.objects.filter(user=user, **{field: name}).exists():
-            return True
-    return False
+    return any(
+        model.objects.filter(user=user, **{field: name}).exists()
+        for model in media_models() for field in media_fields(model)
+    )
 
 
 @login_required

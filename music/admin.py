@@ -83,3 +83,18 @@ class JourneyAdmin(JobRowAdmin):
     @admin.display(description=_("listen"))
     def player(self, obj):
         return audio_player(obj.audio_preview or obj.audio)
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(AuditedModelAdmin):
+    list_display = ("id", "journey_link", "user", "moment", "mood", "intensity", "created_at")
+    list_filter = ("moment", "mood", "intensity", "created_at")
+    list_select_related = ("user", "journey")
+    search_fields = ("=user__username", "note")
+    raw_id_fields = ("user", "journey", "reading")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "updated_at")
+
+    @admin.display(description=_("journey"))
+    def journey_link(self, obj):
+        return admin_link(obj.journey)

@@ -11,6 +11,7 @@ from emotune.models import JobRow
 
 class MusicGeneration(JobRow):
     """A piece of music written for a user's mood."""
+    holds_media = True  # its files are the owner's: served, purged and kept (emotune.media.media_models)
 
     job_type = "music.generate"
     job_handler = "music.jobs.generation_run"
@@ -96,6 +97,7 @@ class Feedback(models.Model):
 
 class Journey(JobRow):
     """A mood journey: sections rendered as one piece, from the listener's mood to a target."""
+    holds_media = True  # its files are the owner's: served, purged and kept (emotune.media.media_models)
 
     job_type = "music.journey"
     job_handler = "music.jobs.journey_run"

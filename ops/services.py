@@ -63,15 +63,15 @@ def event_record(*, kind: str, user_id: int | None = None, subject: models.Model
 
 def _media_models():
     """Models whose rows own files under MEDIA_ROOT (history first, voices last)."""
-    from emotion.models import EmotionReading
-    from music.models import MusicGeneration
-    from voicechat.models import Speaker
+    from emotune.media import media_models
 
-    return [EmotionReading, MusicGeneration, Speaker]
+    return media_models()
 
 
 def _file_fields(model) -> list[str]:
-    return [f.name for f in model._meta.fields if isinstance(f, models.FileField)]
+    from emotune.media import media_fields
+
+    return media_fields(model)
 
 
 def rows_purge(queryset, *, dry_run: bool = False) -> tuple[int, int, int]:
@@ -98,7 +98,7 @@ def rows_purge(queryset, *, dry_run: bool = False) -> tuple[int, int, int]:
 
 
 def user_media_purge(*, user, by=None, ip: str | None = None) -> dict:
-    """Delete every reading, generation and voice of ``user`` with its files (admin action)."""
+    """Delete every reading, generation, journey and voice of ``user`` with its files (admin action)."""
     from accounts.models import Preferences
 
     Preferences.objects.filter(user=user).update(active_speaker=None)

@@ -52,6 +52,7 @@ class Message(models.Model):
 
 class Speaker(models.Model):
     """A voice cloned from a short reference clip (at most three per user)."""
+    holds_media = True  # its files are the owner's: served, purged and kept (emotune.media.media_models)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="speakers")
     name = models.CharField(max_length=60)

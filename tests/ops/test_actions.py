@@ -10,7 +10,7 @@ from django.test import Client
 
 from emotion.models import EmotionReading
 from emotune.models import JobStatus
-from music.models import MusicGeneration
+from music.models import Journey, MusicGeneration
 from ops.models import SystemLog
 from tests.helpers import session_cookie, ws_client
 from voicechat.models import Conversation, Speaker
@@ -85,6 +85,8 @@ def test_purge_user_media_deletes_rows_and_files(client, staff_user, user, other
     mine.media.save("a.jpg", ContentFile(b"jpg"), save=True)
     song = MusicGeneration(user=user, status=JobStatus.SUCCEEDED)
     song.audio.save("a.wav", ContentFile(b"wav"), save=True)
+    journey = Journey(user=user, status=JobStatus.SUCCEEDED, start_emotion="sad", target="calm")
+    journey.audio.save("j.wav", ContentFile(b"wav"), save=True)
     voice = Speaker(user=user, name="me", transcript="hello")
     voice.reference.save("me.wav", ContentFile(b"ref"), save=True)
     theirs = EmotionReading(user=other_user, source="image", status=JobStatus.SUCCEEDED)
@@ -94,12 +96,13 @@ def test_purge_user_media_deletes_rows_and_files(client, staff_user, user, other
 
     client.force_login(staff_user)
     response = act(client, "accounts/user", "purge_user_media", [user.pk])
-    assert "Deleted 3 row(s) and 3 file(s)." in response.content.decode()
+    assert "Deleted 4 row(s) and 4 file(s)." in response.content.decode()
     assert not EmotionReading.objects.filter(user=user).exists()
     assert not MusicGeneration.objects.filter(user=user).exists() and not Speaker.objects.filter(user=user).exists()
+    assert not Journey.objects.filter(user=user).exists()
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [theirs.media.name.rsplit("/", 1)[-1]]
     log = SystemLog.objects.get(action="admin.purge_media")
-    assert log.detail["rows"] == 3 and log.detail["target_user"] == user.pk and log.user_id == staff_user.pk
+    assert log.detail["rows"] == 4 and log.detail["target_user"] == user.pk and log.user_id == staff_user.pk
 
 
 def test_admin_edits_and_deletes_are_logged(client, staff_user, user):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from emotion.models import EmotionReading
 from emotune.models import JobStatus
-from music.models import Feedback, MusicGeneration
+from music.models import Feedback, Journey, MusicGeneration
 from ops.models import SystemLog
 from tests.helpers import ROOT
 
@@ -67,6 +67,12 @@ def media(settings, tmp_path, user):
         "old_generation": generation(old),
         "new_generation": generation(timezone.now()),
     }
+    # A journey of this week whose file was last written long ago: referenced, so never an orphan.
+    journey = Journey(user=user, status=JobStatus.SUCCEEDED, start_emotion="sad", target="calm")
+    journey.audio.save("journey.wav", ContentFile(b"RIFF" + b"\0" * 10), save=True)
+    stamp = time.time() - 50 * 86400
+    os.utime(journey.audio.path, (stamp, stamp))
+    rows["new_journey"] = journey
     orphan = tmp_path / "music" / "2020" / "01" / "lost.wav"
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"x" * 10)
@@ -95,7 +101,7 @@ def test_purge_media_dry_run_changes_nothing(media, tmp_path):
 
 def test_purge_media_deletes_old_rows_with_their_files(media, tmp_path):
     rows, orphan, fresh_orphan = media
-    kept = [rows["new_reading"], rows["old_running"], rows["new_generation"]]
+    kept = [rows["new_reading"], rows["old_running"], rows["new_generation"], rows["new_journey"]]
     gone = [rows["old_reading"], rows["old_generation"]]
     gone_files = {rows["old_reading"].media.name, rows["old_generation"].audio.name, rows["old_generation"].video.name}
     out = run("purge_media", "--older-than", "30")
@@ -109,6 +115,7 @@ def test_purge_media_deletes_old_rows_with_their_files(media, tmp_path):
     # every remaining row's files exist, every remaining history file has a row
     referenced = {r.media.name for r in EmotionReading.objects.all()}
     referenced |= {f for g in MusicGeneration.objects.all() for f in (g.audio.name, g.video.name)}
+    referenced |= {j.audio.name for j in Journey.objects.all()}
     assert files - {"music/fresh.wav"} == referenced
     assert Feedback.objects.count() == 1  # the kept generation's
     log = SystemLog.objects.get(action="ops.purge_media")

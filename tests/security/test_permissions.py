@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.services import token_create, token_revoke
 from emotion.models import EmotionReading
-from music.models import MusicGeneration
+from music.models import Journey, MusicGeneration
 from ops.models import Event, SystemLog
 from tests.helpers import session_cookie, ws_client
 from voicechat.models import Conversation, Speaker
@@ -35,6 +35,8 @@ ROUTES = {
     "emotion:index": LOGIN, "emotion:history": LOGIN, "emotion:warmup": LOGIN, "emotion:detail": OWNER,
     "music:studio": LOGIN, "music:history": LOGIN, "music:detail": OWNER, "music:status": OWNER,
     "music:cancel": OWNER, "music:feedback": OWNER, "music:file": OWNER,
+    "music:journey_new": LOGIN, "music:mood": LOGIN, "music:journey": OWNER, "music:journey_status": OWNER,
+    "music:journey_cancel": OWNER, "music:journey_checkin": OWNER, "music:journey_rate": OWNER, "music:journey_file": OWNER,
     "voicechat:index": LOGIN, "voicechat:speakers": LOGIN, "voicechat:new": LOGIN,
     "voicechat:conversation": OWNER, "voicechat:rename": OWNER, "voicechat:clear": OWNER, "voicechat:delete": OWNER,
     "voicechat:speaker_activate": OWNER, "voicechat:speaker_rename": OWNER, "voicechat:speaker_delete": OWNER,
@@ -91,7 +93,8 @@ def _concrete(pattern: str, name: str, objects: dict) -> str:
     """Fill a route's parameters with the owner's objects (or harmless values)."""
     app = name.split(":")[0]
     pk = {
-        "emotion": objects["reading"].pk, "music": objects["generation"].pk,
+        "emotion": objects["reading"].pk,
+        "music": objects["journey" if ":journey" in name else "generation"].pk,
         "voicechat": objects["speaker" if ":speaker_" in name else "conversation"].pk,
         "accounts": objects["token"].pk if "token" in objects else 0,
     }.get(app, objects["log"].pk)
@@ -116,8 +119,10 @@ def world(make_user, settings):
     reading.media.save("p.jpg", ContentFile(b"\xff\xd8\xff\xe0 jpeg"), save=True)
     generation = MusicGeneration(user=owner, status="succeeded")
     generation.audio.save("a.wav", ContentFile(b"RIFF....WAVE"), save=True)
+    journey = Journey(user=owner, status="succeeded", start_emotion="sad", target="calm")
+    journey.audio.save("j.wav", ContentFile(b"RIFF....WAVE"), save=True)
     objects = {
-        "reading": reading, "generation": generation,
+        "reading": reading, "generation": generation, "journey": journey,
         "conversation": Conversation.objects.create(user=owner, title="c"),
         "speaker": Speaker.objects.create(user=owner, name="v", reference="speakers/v.wav", transcript="t"),
         "log": SystemLog.objects.create(action="x"), "event": Event.objects.create(kind="x"),
@@ -202,6 +207,7 @@ def test_every_route_for_every_identity(world, capsys):
     reading.refresh_from_db()
     assert reading.status == "succeeded"
     assert MusicGeneration.objects.get(pk=world["objects"]["generation"].pk).status == "succeeded"
+    assert not Journey.objects.get(pk=world["objects"]["journey"].pk).checkins.exclude(user=world["owner"]).exists()
 
 
 @pytest.mark.django_db(transaction=True)
