@@ -84,7 +84,8 @@ async def spoken_turn(port: int, cookie: str, conversation: int, pcm: bytes) -> 
 
     uri = f"ws://127.0.0.1:{port}/ws/voicechat/{conversation}/"
     headers = {"Cookie": f"sessionid={cookie}", "Origin": f"http://localhost:{port}"}
-    result = {"waited_for_engines": False, "first_audio_ms": None}
+    result = {"waited_for_engines": False, "first_audio_ms": None, "client_ms": None}
+    clip_sent = []
     async with websockets.connect(uri, additional_headers=headers, max_size=2**20, open_timeout=60) as ws:
         await ws.send(json.dumps({"type": "start", "sample_rate": 16000, "format": "pcm16"}))
 
@@ -92,6 +93,7 @@ async def spoken_turn(port: int, cookie: str, conversation: int, pcm: bytes) -> 
             for offset in range(0, len(pcm), 640):
                 await ws.send(pcm[offset : offset + 640])
                 await asyncio.sleep(0.02)
+            clip_sent.append(time.monotonic())
             for _ in range(150):
                 await ws.send(bytes(640))
                 await asyncio.sleep(0.02)
@@ -101,6 +103,10 @@ async def spoken_turn(port: int, cookie: str, conversation: int, pcm: bytes) -> 
         while time.monotonic() < deadline:
             frame = await asyncio.wait_for(ws.recv(), timeout=deadline - time.monotonic())
             if isinstance(frame, bytes):
+                if result["client_ms"] is None and clip_sent:
+                    # the client's view: the recording's last frame sent -> the first audio byte back,
+                    # the end-of-turn pause (VOICE_END_SILENCE_MS) included
+                    result["client_ms"] = round((time.monotonic() - clip_sent[0]) * 1000)
                 continue
             event = json.loads(frame)
             if event["type"] == "engine.loading":
@@ -168,6 +174,11 @@ def latency(turns: int, show: bool = False) -> None:
             mine = [r["first_audio_ms"] for r in warm if r["clip"].language == lang and r["first_audio_ms"] is not None]
             if mine:
                 print(f"      {lang}: p50 {statistics.median(mine):.0f} ms over {len(mine)}")
+        client = [r["client_ms"] for r in warm if r["client_ms"] is not None]
+        if client:
+            print(f"    client side, last frame of the recording sent -> first audio byte (end-of-turn pause "
+                  f"included): first turn {first['client_ms']} ms, warm p50 {statistics.median(client):.0f} ms, "
+                  f"p95 {pct(client, 95):.0f} ms")
         stages = {}
         for r in warm:
             for key in ("asr_final_ms", "llm_first_token_ms", "tts_first_audio_ms"):

@@ -199,11 +199,17 @@ class WhisperRecognizer:
     invents words in long silence); a partial is decoded after every
     ``PARTIAL_SECONDS`` of voiced audio, never during a pause (so the final,
     which follows a pause, does not queue behind one).
+
+    The final is decoded early: once ``EARLY_SILENCE`` seconds of silence follow the speech
+    (half the usual end-of-turn wait), the utterance so far is transcribed, and ``finish``
+    returns that transcript if no speech came after it (trailing silence adds no words). The
+    decode then overlaps the rest of the end-of-turn wait instead of following it.
     """
 
     name = "whisper"
     PREROLL = 0.5
     PARTIAL_SECONDS = 1.0
+    EARLY_SILENCE = 0.3
 
     def __init__(self, model_dir: str, languages: list[str] | None = None, *, partials: bool = True) -> None:
         self.model = engine_get(f"whisper:{model_dir}", lambda: whisper_load(model_dir))
@@ -217,6 +223,8 @@ class WhisperRecognizer:
         self._audio = bytearray()
         self._started = False
         self._voiced_since_partial = 0
+        self._silent_bytes = 0
+        self._early: tuple[str, str] | None = None  # (text, language) of the audio up to the silence
         self._last = ""
 
     def _array(self):
@@ -234,6 +242,12 @@ class WhisperRecognizer:
             return None
         if voiced:
             self._voiced_since_partial += len(pcm)
+            self._silent_bytes, self._early = 0, None  # speech again: the early transcript is stale
+        elif voiced is False:
+            self._silent_bytes += len(pcm)
+            if self._early is None and self._silent_bytes >= self.EARLY_SILENCE * RATE * 2:
+                self._early = whisper_transcribe(self.model, self._array(), self.languages)
+            return None
         if not (self.partials and voiced and self._voiced_since_partial >= self.PARTIAL_SECONDS * RATE * 2):
             return None
         self._voiced_since_partial = 0
@@ -247,7 +261,7 @@ class WhisperRecognizer:
         if not self._started or not self._audio:
             self._reset()
             return ""
-        text, self.language = whisper_transcribe(self.model, self._array(), self.languages)
+        text, self.language = self._early or whisper_transcribe(self.model, self._array(), self.languages)
         self._reset()
         return text
 

@@ -98,9 +98,10 @@ class LoopGuard:
     the guard trips: the repeated tail from that n-gram's second occurrence on is dropped
     (as much of it as was not passed on yet) and nothing more comes out.
 
-    To be able to drop that tail, it holds back the last ``n - 1`` units and, once an n-gram
-    has occurred twice, everything from its second occurrence for as long as a loop of that
-    period could still complete its third one.
+    To be able to drop that tail, it holds back those of the last ``n - 1`` units that repeat
+    earlier units (they could begin a second occurrence; units never seen before cannot, so a
+    fresh answer is not delayed) and, once an n-gram has occurred twice, everything from its
+    second occurrence for as long as a loop of that period could still complete its third one.
     """
 
     def __init__(self, *, n: int = 4, repeats: int = 3) -> None:
@@ -124,8 +125,8 @@ class LoopGuard:
     def _advance(self, *, final: bool) -> str:
         units = [(m.group().lower(), m.start()) for m in _UNIT.finditer(self.text)]
         growing = len(self.text)
-        if not final and units and units[-1][1] + len(units[-1][0]) == len(self.text):
-            growing = units.pop()[1]  # the last unit may still grow ("list" -> "listener")
+        if not final and units and self.text[units[-1][1] + len(units[-1][0]) :] in ("", "'", "’"):
+            growing = units.pop()[1]  # the last unit may still grow ("list" -> "listener", "I'" -> "I'm")
         n = self.n
         seen: dict[tuple, list[int]] = {}
         for i in range(len(units) - n + 1):
@@ -140,7 +141,15 @@ class LoopGuard:
         if final:
             end = len(self.text)
         else:
-            hold = max(0, len(units) - (n - 1))
+            # The last n - 1 units wait only when they could begin a second occurrence of an
+            # n-gram, i.e. when they repeat earlier units; a fresh answer flows out at once.
+            words = [u for u, _ in units]
+            hold = len(units)
+            for k in range(max(0, len(units) - (n - 1)), len(units)):
+                tail = words[k:]
+                if any(words[i : i + len(tail)] == tail for i in range(k)):
+                    hold = k
+                    break
             for starts in seen.values():
                 if len(starts) == 2:
                     first, second = starts

@@ -159,3 +159,42 @@ def test_whisper_hears_nothing_in_silence(pool, whisper_config):
     listener = pool.listener_open(whisper_config)
     assert [e for e in speak(listener, bytes(64000), batch=5) if e[0] in ("final", "partial")] == []
     assert [e for e in listener.feed([("stop", time.monotonic())]) if e[0] == "final"] == []
+
+
+def test_whisper_decodes_the_final_during_the_end_of_turn_pause(whisper_config, settings, monkeypatch):
+    """The transcript is ready when the pause is long enough to end the turn: decoded once the
+    pause reached EARLY_SILENCE, and not decoded again at the end of the turn."""
+    from voicechat import asr
+
+    (recording,) = [r for r in speech.english() if "0880" in r.path.name]
+    recognizer = asr.WhisperRecognizer(str(settings.WHISPER_MODEL_DIR), ["zh", "en"], partials=False)
+    listener = asr.Listener(backend="whisper", vosk_model_dir="", end_silence_ms=600, recognizer=recognizer)
+    step = 640
+
+    def feed(pcm: bytes) -> list:
+        return [e for i in range(0, len(pcm), step) for e in listener.feed([pcm[i : i + step]])]
+
+    events = feed(bytes(8000) + recording.pcm16() + bytes(12000))  # the pause so far: 0.375 s of 0.6 s
+    assert not [e for e in events if e[0] == "final"] and recognizer._early is not None
+    early_text, _ = recognizer._early
+    assert speech.error_rate(recording, early_text) <= 0.25, early_text
+    decodes = []
+    real = asr.whisper_transcribe
+    monkeypatch.setattr(asr, "whisper_transcribe", lambda *a, **k: decodes.append(1) or real(*a, **k))
+    finals = [e for e in feed(bytes(16000)) if e[0] == "final"]  # the pause goes on: the turn ends
+    assert len(finals) == 1 and finals[0][1] == early_text and finals[0][4] == "en" and decodes == []
+
+
+def test_whisper_speech_after_the_early_decode_is_heard_too(whisper_config, settings):
+    from voicechat.asr import WhisperRecognizer
+
+    (recording,) = [r for r in speech.english() if "0880" in r.path.name]
+    pcm = recording.pcm16()
+    half = len(pcm) // 2 // 640 * 640
+    recognizer = WhisperRecognizer(str(settings.WHISPER_MODEL_DIR), ["zh", "en"], partials=False)
+    recognizer.accept(pcm[:half], voiced=True)
+    recognizer.accept(bytes(12000), voiced=False)  # a pause mid-sentence: an early decode of the first half
+    assert recognizer._early is not None
+    recognizer.accept(pcm[half:], voiced=True)  # the speaker goes on: the early transcript is stale
+    assert recognizer._early is None
+    assert speech.error_rate(recording, recognizer.finish()) <= 0.25

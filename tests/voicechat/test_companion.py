@@ -213,3 +213,17 @@ def test_answer_model_name(settings, tmp_path):
     settings.MODELS_DIR, settings.COMPANION_LLM, settings.COMPANION_LLM_RUNTIME = tmp_path, "qwen2.5-coder-0.5b", "llama.cpp"
     assert offline_model().key == "smollm2"
     assert answer_model_name() == "SmolLM2-135M-Instruct-Q4_1 (llama.cpp)"
+
+
+def test_loop_guard_passes_fresh_words_at_once_and_holds_only_repeats():
+    # Words never seen before cannot begin a repeated n-gram: they go straight to speech (the old
+    # guard held the last three words back, a few hundred ms before the first audio).
+    guard = LoopGuard()
+    assert guard.feed("I hear you, ") == "I hear you,"
+    assert guard.feed("it sounds ") == " it sounds"
+    assert guard.feed("hard for you ") == " hard for"  # "you" came before: it waits for the next word
+    assert guard.feed("right now.") == " you right now."
+    assert guard.finish() == "" and not guard.tripped
+    zh = LoopGuard()
+    assert zh.feed("我明白你的感受，") == "我明白你的感受，"
+    assert zh.feed("你") == ""  # seen before: held until it is clearly no loop
