@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
-import time
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from emotune.jobs import JobError
+from music.management.progress import progress_bar
 from music.services import run_pipeline
 
 
@@ -50,19 +49,8 @@ class Command(BaseCommand):
         params = {k: opts[k] for k in ("engine", "model", "duration", "top_k", "top_p", "temperature", "cfg_coef",
                                        "seed", "decoder") if opts[k] is not None}
         params["video"] = opts["video"]
-        started = time.monotonic()
         quiet = opts["json"]
-
-        def bar(fraction: float, note: str = "", **extra) -> None:
-            if quiet:
-                return
-            width = 30
-            filled = int(width * fraction)
-            eta = (time.monotonic() - started) * (1 - fraction) / fraction if fraction > 0.02 else None
-            tail = f" ETA {eta:4.0f}s" if eta is not None else ""
-            self.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% {note[:28]:<28}{tail}",
-                              ending="")
-            sys.stderr.flush()
+        bar = progress_bar(self.stderr, quiet=quiet)
 
         try:
             result = run_pipeline(media_path=opts["media"], user=user, params=params,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -13,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from emotune.jobs import JobError
 from music.journeys import MOODS, TARGETS, PlanError, plan_build
+from music.management.progress import progress_bar
 
 
 class Command(BaseCommand):
@@ -58,19 +57,8 @@ class Command(BaseCommand):
             except (OSError, ValueError) as exc:
                 raise CommandError(f"--plan must be a readable JSON file ({exc})") from exc
         params = {k: opts[k] for k in ("engine", "model", "seed") if opts[k] is not None}
-        started = time.monotonic()
         quiet = opts["json"]
-
-        def bar(fraction: float, note: str = "", **extra) -> None:
-            if quiet:
-                return
-            width = 30
-            filled = int(width * fraction)
-            eta = (time.monotonic() - started) * (1 - fraction) / fraction if fraction > 0.02 else None
-            tail = f" ETA {eta:4.0f}s" if eta is not None else ""
-            self.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% {note[:28]:<28}{tail}",
-                              ending="")
-            sys.stderr.flush()
+        bar = progress_bar(self.stderr, quiet=quiet)
 
         try:
             result = run_journey(target=opts["target"], minutes=opts["minutes"], sections=opts["sections"],
