@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import threading
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +13,7 @@ from emotion.media import MediaError
 from emotion.models import EMOTIONS, Emotion
 from emotion.selectors import reading_get, reading_list
 from emotion.services import reading_create
+from emotune.backends import backend
 from emotune.ratelimit import has_upload, rate_limited
 from ops.services import client_ip
 
@@ -81,13 +80,6 @@ def history(request):
 @require_POST
 def warmup(request):
     """Load the face models where readings run: the gpu worker, or this process when embedded."""
-    if settings.JOBS_BACKEND == "rq":
-        import django_rq
-
-        django_rq.get_queue("gpu").enqueue("emotion.jobs.engines_warmup_run", job_timeout=300, result_ttl=600)
-    else:
-        from emotion.engines import engines_warmup
-
-        threading.Thread(target=engines_warmup, daemon=True, name="emotion-warmup").start()
+    backend().call("gpu", "emotion.jobs.engines_warmup_run", timeout=300, description="emotion-warmup")
     messages.success(request, _("Warming up the face models; the next reading starts faster."))
     return redirect("emotion:index")

@@ -13,7 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from emotune import jobs  # noqa: E402
+from emotune.backends import backend  # noqa: E402
 from emotune.routing import websocket_urlpatterns  # noqa: E402
 from emotune.websocket import SlowReaderGuard  # noqa: E402
 
@@ -44,7 +44,7 @@ _router = ProtocolTypeRouter(
 
 
 async def application(scope, receive, send):
-    # Embedded mode runs jobs on this server's event loop (see emotune.jobs).
+    # Embedded mode runs jobs on this server's event loop (see emotune.backends).
     if scope["type"] != "lifespan":
-        jobs.inprocess.bind(asyncio.get_running_loop())
+        backend().bind(asyncio.get_running_loop())
     return await _router(scope, receive, send)

@@ -8,12 +8,12 @@ from django.core.checks import Error, Tags, Warning, register
 
 @register(Tags.compatibility, deploy=True)
 def redis_reachable(app_configs, **kwargs):
-    if settings.JOBS_BACKEND != "rq":
-        return []
-    import redis
+    from emotune.backends import backend
 
+    if backend().in_process:
+        return []
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        backend().ping()
     except Exception as exc:
         return [Error(f"Redis at REDIS_URL is unreachable: {exc}", id="emotune.E001")]
     return []

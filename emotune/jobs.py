@@ -10,25 +10,19 @@
    whose queue entry was lost; workers run it on a timer, ``manage.py
    reap_jobs`` runs it by hand.
 
-With ``REDIS_URL`` set, jobs go to RQ queues served by ``manage.py rqworker
---worker-class emotune.worker.EmotuneWorker``; without it they run in this
-process, in threads beside the event loop (the embedded mode).
+Where jobs run is :mod:`emotune.backends`' business: with ``REDIS_URL`` set, RQ
+queues served by ``manage.py rqworker --worker-class emotune.worker.EmotuneWorker``;
+without it, threads beside this process's event loop (the embedded mode).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import socket
-import threading
 import time
 import uuid
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
 
-from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.conf import settings
 from django.db import close_old_connections, transaction
@@ -36,12 +30,11 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from emotune import realtime
+from emotune.backends import INPROCESS_WORKER, backend
 from emotune.models import JobRow, JobStatus
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_KEY = "emotune:worker:{name}"
-INPROCESS_WORKER = f"inprocess:{socket.gethostname()}:{os.getpid()}"
 
 
 class JobCancelled(Exception):
@@ -82,25 +75,7 @@ def job_enqueue(row: JobRow, *, handler: str | None = None) -> None:
 
 
 def _send(label: str, pk: int, handler: str, queue_name: str, timeout: int, job_id: str) -> None:
-    if settings.JOBS_BACKEND == "rq":
-        import django_rq
-
-        try:
-            django_rq.get_queue(queue_name).enqueue(
-                execute,
-                label,
-                pk,
-                handler,
-                job_id=job_id,
-                job_timeout=timeout,
-                result_ttl=3600,
-                failure_ttl=7 * 86400,
-                description=f"{label}#{pk}",
-            )
-        except Exception:  # Redis down: the row stays queued and the reaper re-sends it.
-            logger.exception("enqueue failed for %s#%s; the reaper will retry", label, pk)
-        return
-    inprocess.submit(queue_name, label, pk, handler)
+    backend().send(label, pk, handler, queue_name, timeout, job_id)
 
 
 def job_requeue(row: JobRow) -> bool:
@@ -131,14 +106,8 @@ def job_cancel(row: JobRow) -> bool:
     """Cancel a queued or running job. A running handler stops at its next progress report."""
     if not row.mark_cancelled():
         return False
-    if settings.JOBS_BACKEND == "rq" and row.job_id:
-        try:
-            import django_rq
-            from rq.job import Job
-
-            Job.fetch(row.job_id, connection=django_rq.get_connection(row.job_queue)).cancel()
-        except Exception:  # already started, finished or gone: the status check stops it
-            pass
+    if row.job_id:
+        backend().drop(row.job_id, row.job_queue)
     _log(row, "job.cancel", "success", "cancelled")
     realtime.send_to_user(row.user_id, job_event(row, "job.status"))
     return True
@@ -233,7 +202,7 @@ def _execute(label: str, pk: int, handler_path: str) -> str:
         message = _readable(exc, row)
         logger.exception("job %s#%s failed", label, pk)
         _record_failure(row, message, time.monotonic() - started)
-        if settings.JOBS_BACKEND == "rq":
+        if backend().keeps_failures:
             raise  # RQ keeps it in its failed registry, where ops can requeue it
         return "failed"
     if not row.mark_succeeded():  # cancelled while it ran: keep the user's word
@@ -311,33 +280,11 @@ def _log(row: JobRow, action: str, status: str, message: str, **detail) -> None:
 
 def live_workers() -> dict[str, set[str]]:
     """Workers whose heartbeat is fresh, each with the ids of the jobs it is running."""
-    if settings.JOBS_BACKEND != "rq":
-        return {INPROCESS_WORKER: set(inprocess.running)}
-    import json
-
-    import django_rq
-
-    connection = django_rq.get_connection("default")
-    prefix = HEARTBEAT_KEY.format(name="")
-    workers: dict[str, set[str]] = {}
-    for key in connection.scan_iter(match=prefix + "*"):
-        raw = connection.get(key)
-        if raw is None:  # expired since the scan
-            continue
-        current = json.loads(raw).get("current_job_id")
-        workers[key.decode()[len(prefix):]] = {current} if current else set()
-    return workers
+    return backend().live_workers()
 
 
 def live_worker_names() -> set[str]:
     return set(live_workers())
-
-
-def _queue_has(job_id: str, queue_name: str) -> bool:
-    import django_rq
-    from rq.job import Job
-
-    return Job.exists(job_id, connection=django_rq.get_connection(queue_name))
 
 
 @dataclass
@@ -363,16 +310,15 @@ def jobs_reap(*, grace_seconds: int = 30) -> ReapResult:
                 row, "Stopped: the job ended without recording its outcome. Please try again."
             ):
                 result.failed += 1
-        if settings.JOBS_BACKEND == "rq":
-            for row in model.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff):
-                try:
-                    lost = not _queue_has(row.job_id, row.job_queue)
-                except Exception:
-                    logger.warning("reaper cannot reach Redis; queued rows checked next time")
-                    break
-                if lost:
-                    _send(row._meta.label, row.pk, row.job_handler, row.job_queue, _timeout_for(row), row.job_id)
-                    result.resent += 1
+        for row in model.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff):
+            try:
+                lost = backend().lost(row.job_id, row.job_queue)
+            except Exception:
+                logger.warning("reaper cannot reach Redis; queued rows checked next time")
+                break
+            if lost:
+                _send(row._meta.label, row.pk, row.job_handler, row.job_queue, _timeout_for(row), row.job_id)
+                result.resent += 1
     if result.failed or result.resent:
         logger.info("reaper: %s rows failed, %s re-sent", result.failed, result.resent)
     return result
@@ -380,69 +326,3 @@ def jobs_reap(*, grace_seconds: int = 30) -> ReapResult:
 
 def job_models() -> list[type[JobRow]]:
     return [m for m in apps.get_models() if issubclass(m, JobRow)]
-
-
-# --- Embedded mode: jobs in this process --------------------------------------------
-
-
-class InProcessRunner:
-    """Runs jobs on the server's event loop in threads, one at a time per queue.
-
-    Realtime events sent from a job thread reach the in-memory channel layer
-    because the thread was started by sync_to_async from the server loop.
-    """
-
-    concurrency = {"gpu": 1, "default": 2}
-
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
-        self._lock = threading.Lock()
-        self.pending: set[Future] = set()
-        self.running: set[str] = set()
-
-    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        with self._lock:
-            if self.loop is loop:
-                return
-            first = self.loop is None
-            self.loop, self._semaphores = loop, {}
-        if first and not settings.TESTING:
-            loop.run_in_executor(None, self._recover)
-
-    def _recover(self) -> None:
-        """At start: rows left running by a previous process fail, queued ones run."""
-        close_old_connections()
-        jobs_reap()
-        for model in job_models():
-            for row in model.objects.filter(status=JobStatus.QUEUED):
-                self.submit(row.job_queue, row._meta.label, row.pk, row.job_handler)
-        close_old_connections()
-
-    def submit(self, queue_name: str, label: str, pk: int, handler: str) -> None:
-        loop = self.loop
-        if loop is None or loop.is_closed():
-            # No server loop (a management command, the shell): run here and now.
-            execute(label, pk, handler)
-            return
-        future = asyncio.run_coroutine_threadsafe(self._run(queue_name, label, pk, handler), loop)
-        self.pending.add(future)
-        future.add_done_callback(self.pending.discard)
-
-    async def _run(self, queue_name: str, label: str, pk: int, handler: str) -> None:
-        semaphore = self._semaphores.setdefault(queue_name, asyncio.Semaphore(self.concurrency.get(queue_name, 1)))
-        async with semaphore:
-            job_id = await sync_to_async(_job_id_of, thread_sensitive=False)(label, pk)
-            self.running.add(job_id)
-            try:
-                await sync_to_async(execute, thread_sensitive=False)(label, pk, handler)
-            finally:
-                self.running.discard(job_id)
-
-
-def _job_id_of(label: str, pk: int) -> str:
-    close_old_connections()
-    return apps.get_model(label).objects.filter(pk=pk).values_list("job_id", flat=True).first() or ""
-
-
-inprocess = InProcessRunner()

@@ -21,6 +21,8 @@ import redis
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from emotune.backends import redis_client
+
 logger = logging.getLogger(__name__)
 
 # KEYS[1]: the user's set; ARGV: now, member, expiry, limit. 1 = held, 0 = refused.
@@ -46,7 +48,7 @@ _local_lock = threading.Lock()
 def _redis():
     global _client, _take
     if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        _client = redis_client(url=settings.REDIS_URL)
         _take = _client.register_script(_TAKE)
     return _client, _take
 

@@ -26,7 +26,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import SimpleWorker
 
 from emotune import engines
-from emotune.jobs import HEARTBEAT_KEY, jobs_reap
+from emotune.backends import HEARTBEAT_KEY
+from emotune.jobs import jobs_reap
 from emotune.warmup import warmup_start, warmup_state, warmup_steps
 
 logger = logging.getLogger(__name__)

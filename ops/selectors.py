@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import json
 import math
-import time
-from datetime import UTC, timedelta
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -17,7 +15,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from emotune.jobs import HEARTBEAT_KEY, job_models
+from emotune.backends import backend
+from emotune.jobs import job_models
 from emotune.models import JobStatus
 from ops.models import Event, SystemLog
 
@@ -26,69 +25,21 @@ from ops.models import Event, SystemLog
 STATS_EVENT_CAP = 20_000
 
 
-def _redis(queue: str = "default"):
-    """A Redis client for ``queue`` with short timeouts: ops pages must answer when Redis does not."""
-    import redis
-
-    url = settings.RQ_QUEUES[queue]["URL"]
-    return redis.Redis.from_url(str(url), socket_connect_timeout=1, socket_timeout=2)
-
-
 # --- Workers and queues -----------------------------------------------------------
 
 
 def worker_list() -> list[dict]:
     """Live workers from their heartbeat keys (the worker deletes its key on exit, expiry covers crashes)."""
-    if settings.JOBS_BACKEND != "rq":
-        return []
-    conn = _redis()
-    prefix = HEARTBEAT_KEY.format(name="")
-    keys = sorted(conn.scan_iter(match=prefix + "*"))
-    workers = []
-    now = time.time()
-    for raw in conn.mget(keys) if keys else []:
-        if not raw:
-            continue
-        try:
-            beat = json.loads(raw)
-        except ValueError:
-            continue
-        beat["age_s"] = round(now - float(beat.get("at") or now), 1)
-        gpu = beat.get("gpu") or None
-        if gpu and gpu.get("total"):
-            beat["gpu_percent"] = round(100 * gpu["used"] / gpu["total"], 1)
-        workers.append(beat)
-    return workers
+    return backend().worker_beats()
 
 
 def queue_list() -> list[dict]:
-    """Depth, oldest waiting job and registry sizes per RQ queue."""
-    if settings.JOBS_BACKEND != "rq":
-        return []
-    from rq import Queue
-    from rq.job import Job
-
-    queues = []
-    for index, name in enumerate(settings.RQ_QUEUES):
-        queue = Queue(name, connection=_redis(name))
-        oldest = None
-        first = queue.get_job_ids(0, 1)
-        job = Job.fetch(first[0], connection=queue.connection) if first and Job.exists(first[0], queue.connection) else None
-        if job is not None and job.enqueued_at:
-            enqueued = job.enqueued_at if job.enqueued_at.tzinfo else job.enqueued_at.replace(tzinfo=UTC)
-            waiting = (timezone.now() - enqueued).total_seconds()
-            oldest = {"id": job.id, "description": job.description, "waiting_s": round(waiting, 1)}
-        queues.append({
-            "name": name,
-            "index": index,
-            "depth": queue.count,
-            "oldest": oldest,
-            "started": queue.started_job_registry.count,
-            "failed": queue.failed_job_registry.count,
-            "url": reverse("django_rq:jobs", args=[index]),
-            "failed_url": reverse("django_rq:failed_jobs", args=[index]),
-        })
-    return queues
+    """Depth, oldest waiting job and registry sizes per queue, with links to django-rq's pages."""
+    return [
+        {**queue, "url": reverse("django_rq:jobs", args=[queue["index"]]),
+         "failed_url": reverse("django_rq:failed_jobs", args=[queue["index"]])}
+        for queue in backend().queue_stats()
+    ]
 
 
 # --- Job statistics -------------------------------------------------------------------
@@ -163,7 +114,7 @@ def recent_failures(*, limit: int = 10) -> list[dict]:
 
 def dashboard_data() -> dict:
     """Everything the ops dashboard shows; each part fails alone (Redis down still shows the database side)."""
-    data: dict = {"at": timezone.now().isoformat(), "backend": settings.JOBS_BACKEND, "errors": {}}
+    data: dict = {"at": timezone.now().isoformat(), "backend": backend().name, "errors": {}}
     for key, read in (("queues", queue_list), ("workers", worker_list)):
         try:
             data[key] = read()
@@ -217,9 +168,9 @@ def readiness() -> dict[str, dict]:
         checks["database"] = {"ok": True}
     except Exception as exc:  # noqa: BLE001
         checks["database"] = {"ok": False, "error": type(exc).__name__}
-    if settings.JOBS_BACKEND == "rq":
+    if not backend().in_process:
         try:
-            _redis().ping()
+            backend().ping()
             checks["redis"] = {"ok": True}
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = {"ok": False, "error": type(exc).__name__}

@@ -45,6 +45,19 @@ def start_worker(*queues: str, env: dict | None = None) -> subprocess.Popen:
     )
 
 
+def wait_until(predicate, timeout: float, interval: float = 0.1):
+    """``predicate()``'s first true value within ``timeout`` seconds, else None."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
 def session_cookie(user) -> str:
     client = Client()
     client.force_login(user)

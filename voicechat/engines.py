@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from emotune.backends import backend
 from emotune.engines import engine_get
 from voicechat import tts
 
@@ -154,7 +155,7 @@ def warmup_steps(role: str) -> list[tuple]:
         steps.append(("asr", listeners_warm))
         if not llm_configured():
             steps.append(("llm", offline_warmup))
-    if role == "worker:gpu" or (role == "server" and settings.JOBS_BACKEND != "rq"):
+    if role == "worker:gpu" or (role == "server" and backend().in_process):
         steps.append(("tts", _tts_warm))
     return steps
 

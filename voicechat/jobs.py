@@ -9,102 +9,57 @@ sentences in order and detect a lost chunk. With RQ the jobs run in a resident
 ``gpu`` worker (model warm); in the embedded mode they run in this process, one
 at a time, off the event loop.
 
-Barge-in marks the turn cancelled (a short-lived Redis key, or a set in the
-embedded mode); a job checks the mark before it starts and between chunks.
+Barge-in marks the turn cancelled (a mark of the jobs backend: a short-lived Redis
+key, or memory in the embedded mode); a job checks the mark before it starts and
+between chunks.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from django.conf import settings
 from django.db import close_old_connections
 
 from emotune.audio import float_to_pcm16
+from emotune.backends import backend
 
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 32 * 1024  # ≤ 64 KiB per binary frame (README, websocket protocol); 32 KiB ≈ 0.74 s at 22.05 kHz
 CANCEL_KEY = "emotune:voice:cancel:{turn}"
 CANCEL_SECONDS = 600  # how long a turn's cancel mark lives (both backends)
-_cancelled_local: dict[str, float] = {}  # turn -> when its mark runs out
-_local_lock = threading.Lock()
-
-
-def _redis():
-    import django_rq
-
-    return django_rq.get_connection("gpu")
 
 
 def turn_cancel(turn: str, job_ids: list[str] | None = None) -> None:
-    if settings.JOBS_BACKEND == "rq":
-        connection = _redis()
-        connection.set(CANCEL_KEY.format(turn=turn), 1, ex=CANCEL_SECONDS)
-        from rq.job import Job
-
-        for job_id in job_ids or []:
-            try:
-                Job.fetch(job_id, connection=connection).cancel()
-            except Exception:  # already running or finished: the mark stops it
-                pass
-    else:
-        now = time.monotonic()
-        with _local_lock:
-            for old in [t for t, until in _cancelled_local.items() if until <= now]:
-                del _cancelled_local[old]
-            _cancelled_local[turn] = now + CANCEL_SECONDS
+    """Barge-in: mark ``turn`` cancelled for every process, and drop its sentences not yet started."""
+    jobs_backend = backend()
+    jobs_backend.mark(CANCEL_KEY.format(turn=turn), CANCEL_SECONDS)
+    for job_id in job_ids or []:
+        jobs_backend.drop(job_id, "gpu")
 
 
 def turn_cancelled(turn: str) -> bool:
-    if settings.JOBS_BACKEND == "rq":
-        return bool(_redis().exists(CANCEL_KEY.format(turn=turn)))
-    with _local_lock:
-        return _cancelled_local.get(turn, 0.0) > time.monotonic()
+    return backend().marked(CANCEL_KEY.format(turn=turn))
 
 
 def tts_enqueue(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None,
                 language: str | None = None) -> str | None:
-    """Send one sentence to the ``gpu`` queue; returns the RQ job id (RQ backend only: the
-    embedded mode synthesises in the consumer's own loop instead)."""
-    import django_rq
-
-    job = django_rq.get_queue("gpu").enqueue(
-        tts_sentence,
-        channel=channel, turn=turn, seq=seq, text=text, speaker_id=speaker_id, language=language,
-        job_timeout=settings.JOB_TIMEOUTS.get("voicechat.tts", 120), result_ttl=60, failure_ttl=3600,
+    """Send one sentence to the ``gpu`` queue; returns the queue entry's id (queued backends only:
+    the embedded mode synthesises in the consumer's own loop instead)."""
+    return backend().call(
+        "gpu", "voicechat.jobs.tts_sentence",
+        timeout=settings.JOB_TIMEOUTS.get("voicechat.tts", 120), result_ttl=60, failure_ttl=3600,
         description=f"voicechat.tts {turn}#{seq}",
+        channel=channel, turn=turn, seq=seq, text=text, speaker_id=speaker_id, language=language,
     )
-    return job.id
 
 
 def tts_job_state(job_id: str | None) -> str:
     """Whether a sentence job may still deliver: "queued" (while some worker lives) or "running" on a
-    live worker; otherwise why not ("missing", "no live worker", "worker gone", or RQ's final status).
-
-    A job whose worker was killed stays "started" in RQ; one that finished while
-    its messages were lost (Redis restarted) is done without a word to us.
-    """
-    if not job_id:
-        return "missing"
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
-
-    from emotune.jobs import live_worker_names
-
-    try:
-        job = Job.fetch(job_id, connection=_redis())
-    except NoSuchJobError:
-        return "missing"
-    status = job.get_status(refresh=False)
-    workers = live_worker_names()
-    if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
-        return "queued" if workers else "no live worker"  # with no worker alive, nobody will take it soon
-    if status == JobStatus.STARTED:
-        return "running" if job.worker_name in workers else "worker gone"
-    return str(status.value if hasattr(status, "value") else status)
+    live worker; otherwise why not ("missing", "no live worker", "worker gone", or the queue's final status)."""
+    return backend().call_state(job_id)
 
 
 def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: int | None,

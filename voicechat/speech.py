@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 
 from emotune.audio import AudioDecodeError, audio_decode, audio_name_ok, float_to_pcm16, pcm16_to_float, resample
+from emotune.backends import backend
 from emotune.ratelimit import RateLimited, rate_limit_hit
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ class _Sentences:
         self.tasks.append(asyncio.create_task(self._read(layer)))
         args = [dict(channel=self.channel, turn=self.turn, seq=seq, text=text, speaker_id=self.voice.speaker_id,
                      language=self.voice.language) for seq, text in enumerate(self.sentences)]
-        if settings.JOBS_BACKEND == "rq":
+        if not backend().in_process:
             def enqueue():
                 return [jobs.tts_enqueue(**a) for a in args]
 
@@ -137,7 +138,7 @@ class _Sentences:
                 return await asyncio.wait_for(self.inbox.get(), timeout=step)
             except TimeoutError:
                 waited += step
-                if settings.JOBS_BACKEND == "rq" and seq < len(self.job_ids):
+                if not backend().in_process and seq < len(self.job_ids):
                     state = await sync_to_async(jobs.tts_job_state, thread_sensitive=False)(self.job_ids[seq])
                     if state not in ("queued", "running"):
                         raise SpeechFailed(f"speech synthesis of sentence {seq + 1} did not run ({state})") from None

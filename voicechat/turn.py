@@ -28,6 +28,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from emotune.backends import backend
 from emotune.llm import LLMUnavailable
 from emotune.ratelimit import rate_limit_hit, rate_limit_message
 from voicechat import jobs
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 ENGINE_NAMES = {"asr": gettext_lazy("speech recognition"), "llm": gettext_lazy("the language model"),
                 "tts": gettext_lazy("the voice")}
 
-_inprocess_gpu: dict[int, asyncio.Semaphore] = {}  # embedded mode: one sentence at a time per event loop
 
 
 def ms(seconds: float) -> int:
@@ -247,7 +247,7 @@ class SpeechQueue:
     @staticmethod
     def queued_jobs() -> bool:
         """Whether sentences are RQ jobs (which can be watched, and can die with their worker)."""
-        return settings.JOBS_BACKEND == "rq"
+        return not backend().in_process
 
     async def request(self, turn: Turn, args: dict):
         """(the user's TTS limit result, the job id or None); the job is queued only when the limit allows."""
@@ -270,7 +270,7 @@ class SpeechQueue:
     async def _local_loop(self) -> None:
         """Embedded mode: this process is the ``gpu`` worker, one sentence at a time."""
         loop = self.session.loop
-        semaphore = _inprocess_gpu.setdefault(id(loop), asyncio.Semaphore(1))
+        semaphore = backend().slot("voice")
         assert self.local is not None  # set up with the loop that runs this
         while True:
             args = await self.local.get()

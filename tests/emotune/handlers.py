@@ -51,3 +51,11 @@ def swallow_alarm(row, progress):
         except Exception:
             pass
         progress(min(i / 600, 0.99), "still going")
+
+
+def touch(path: str) -> None:
+    """A row-less call (JobsBackend.call): leaves a file behind to show it ran, and where."""
+    import os
+
+    with open(path, "w") as fh:
+        fh.write(str(os.getpid()))

@@ -14,6 +14,7 @@ import pytest
 import websockets
 
 from tests import helpers
+from tests.helpers import wait_until  # noqa: F401 - the fault tests import it from here
 
 
 @dataclass
@@ -81,16 +82,6 @@ def kill9(proc: Popen) -> float:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     return time.monotonic()
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return None
 
 
 @dataclass

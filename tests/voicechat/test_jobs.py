@@ -93,15 +93,17 @@ def test_embedded_cancel_marks_run_out_like_the_redis_ones(settings, monkeypatch
     that cancels many turns does not keep every turn id forever."""
     import time
 
+    from emotune.backends import backend
     from voicechat import jobs
 
     settings.JOBS_BACKEND = "inprocess"
     monkeypatch.setattr(jobs, "CANCEL_SECONDS", 0.2)
-    monkeypatch.setattr(jobs, "_cancelled_local", {})
+    marks: dict[str, float] = {}
+    monkeypatch.setattr(backend(), "_marks", marks)
     for n in range(50):
         jobs.turn_cancel(f"old-{n}")
     assert jobs.turn_cancelled("old-0")
     time.sleep(0.25)
     assert not jobs.turn_cancelled("old-0")
     jobs.turn_cancel("new")
-    assert set(jobs._cancelled_local) == {"new"} and jobs.turn_cancelled("new")
+    assert set(marks) == {jobs.CANCEL_KEY.format(turn="new")} and jobs.turn_cancelled("new")
