@@ -6,7 +6,7 @@ from pydantic import Field
 
 from accounts.forms import PreferencesForm
 from accounts.services import preferences_for
-from ops.services import client_ip, log_write
+from emotune.logbook import client_ip, log_write
 
 router = Router(tags=["account"])
 

@@ -5,8 +5,8 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BPM_MAX, BPM_MIN, Preferences, User
+from emotune.logbook import client_ip
 from emotune.ratelimit import rate_limit_hit
-from ops.services import client_ip
 
 
 class RateLimitedAuthenticationForm(AuthenticationForm):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from accounts.models import ApiToken, Preferences, User
-from ops.services import log_write
+from accounts.models import BPM_MAX, BPM_MIN, ApiToken, Preferences, User
+from emotune.logbook import log_write
 
 
 def user_create(*, username: str, password: str, email: str = "", ip: str | None = None) -> User:
@@ -17,6 +17,44 @@ def user_create(*, username: str, password: str, email: str = "", ip: str | None
 def preferences_for(*, user: User) -> Preferences:
     preferences, _ = Preferences.objects.get_or_create(user=user)
     return preferences
+
+
+# How many favourite genres and instruments a nudge keeps.
+FAVOURITES_MAX = 6
+
+
+def preferences_nudge(*, user, brief: dict, positive: bool, negative: bool) -> dict:
+    """Move the user's taste towards a piece's ``brief`` they liked (``positive``), or away from one
+    they did not: its genre and first instrument to the front of the favourites (or out of them and
+    into the things to avoid), the BPM range a quarter of the way towards its tempo. Returns what
+    changed; neither or both leaves the taste as it is."""
+    if positive == negative or not brief:
+        return {}
+    prefs = preferences_for(user=user)
+    genre = str(brief.get("genre", "")).split("-tinged ")[-1]
+    instrument = (brief.get("instruments") or [""])[0]
+    changes: dict = {}
+    if positive:
+        prefs.favourite_genres = ([genre] + [g for g in prefs.favourite_genres if g != genre])[:FAVOURITES_MAX]
+        prefs.instruments = ([instrument] + [i for i in prefs.instruments if i != instrument])[:FAVOURITES_MAX]
+        bpm = int(brief.get("bpm", 0))
+        if bpm:
+            lo = round(prefs.bpm_min + 0.25 * (min(bpm, prefs.bpm_min) - prefs.bpm_min))
+            hi = round(prefs.bpm_max + 0.25 * (max(bpm, prefs.bpm_max) - prefs.bpm_max))
+            shift = 0.25 * (bpm - (prefs.bpm_min + prefs.bpm_max) / 2)
+            prefs.bpm_min = int(max(BPM_MIN, min(lo + shift, prefs.bpm_max)))
+            prefs.bpm_max = int(min(BPM_MAX, max(hi + shift, prefs.bpm_min)))
+        changes = {"added_genre": genre, "added_instrument": instrument, "bpm": [prefs.bpm_min, prefs.bpm_max]}
+    else:
+        prefs.favourite_genres = [g for g in prefs.favourite_genres if g != genre]
+        prefs.instruments = [i for i in prefs.instruments if i != instrument]
+        avoid = [a.strip() for a in prefs.negative_prompt.split(",") if a.strip()]
+        if genre and genre not in avoid:
+            avoid.append(genre)
+        prefs.negative_prompt = ", ".join(avoid)[:300]
+        changes = {"removed_genre": genre, "removed_instrument": instrument, "avoid": prefs.negative_prompt}
+    prefs.save()
+    return changes
 
 
 def user_deactivate(*, user: User, by: User | None = None) -> None:

@@ -3,7 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from ops.services import client_ip, log_write
+from emotune.logbook import client_ip, log_write
 
 
 @receiver(user_logged_in)

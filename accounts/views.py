@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import PreferencesForm, ProfileForm, RateLimitedAuthenticationForm, SignupForm, TokenForm
 from accounts.selectors import token_get, token_list
 from accounts.services import TokenLimitReached, preferences_for, token_create, token_revoke, user_create
-from ops.services import client_ip, log_write
+from emotune.logbook import client_ip, log_write
 
 
 def bound_data(request):

@@ -3,8 +3,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from emotion.models import EmotionReading
-from music.models import MusicGeneration
-from ops.admin import CachedValuesFilter, JobRowAdmin, changelist_link
+from emotune.admin_kit import CachedValuesFilter, JobRowAdmin, changelist_link
 
 
 @admin.register(EmotionReading)
@@ -40,4 +39,6 @@ class EmotionReadingAdmin(JobRowAdmin):
 
     @admin.display(description=_("generations"))
     def generations_link(self, obj):
-        return changelist_link(MusicGeneration, _("music made from this reading"), reading__id__exact=obj.pk)
+        # The music app's model through the reverse relation: the emotion app does not import music.
+        generations = EmotionReading._meta.get_field("generations").related_model
+        return changelist_link(generations, _("music made from this reading"), reading__id__exact=obj.pk)

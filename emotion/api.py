@@ -15,9 +15,9 @@ from emotion.media import MediaError
 from emotion.models import Emotion, EmotionReading
 from emotion.selectors import reading_get, reading_list
 from emotion.services import reading_create
+from emotune.logbook import client_ip
 from emotune.media import safe_file_response
 from emotune.ratelimit import rate_limit_enforce
-from ops.services import client_ip
 
 router = Router(tags=["readings"])
 

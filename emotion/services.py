@@ -11,7 +11,7 @@ from django.db import transaction
 from emotion.media import CheckedMedia, MediaError, media_check
 from emotion.models import EmotionReading
 from emotune.jobs import JobError, job_enqueue
-from ops.services import log_write
+from emotune.logbook import log_write
 
 __all__ = ["MediaError", "emotion_from_file", "reading_analyse", "reading_create"]
 

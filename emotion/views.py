@@ -14,8 +14,8 @@ from emotion.models import EMOTIONS, Emotion
 from emotion.selectors import reading_get, reading_list
 from emotion.services import reading_create
 from emotune.backends import backend
+from emotune.logbook import client_ip
 from emotune.ratelimit import has_upload, rate_limited
-from ops.services import client_ip
 
 HISTORY_PAGE_SIZE = 20
 

@@ -18,11 +18,12 @@ this module assembles them and sets what they share:
 
 from ninja import NinjaAPI
 
-from emotune.api_support import AUTH, install_error_handlers
+from emotune.api_support import install_error_handlers
 
 
 def _build() -> tuple[NinjaAPI, NinjaAPI]:
     from accounts.api import router as accounts_router
+    from accounts.auth import AUTH
     from emotion.api import router as emotion_router
     from music.api import router as music_router
     from voicechat.api import audio_router

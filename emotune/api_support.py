@@ -1,4 +1,4 @@
-"""What the API's endpoints share: authentication, the one error shape, bodies read after the
+"""What the API's endpoints share: the one error shape, bodies read after the
 ownership check, Server-Sent Events. The APIs themselves are assembled in ``emotune/api.py``."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpRespons
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer, SessionAuth
 
 from emotune.ratelimit import RateLimited
 
@@ -26,31 +25,6 @@ CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found"
          503: "unavailable"}
 # Ninja names where a bad value came from first; the client knows its fields by name only.
 _SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
-
-
-class TokenAuth(HttpBearer):
-    """``Authorization: Bearer <personal API token>``."""
-
-    def authenticate(self, request: HttpRequest, token: str):
-        from accounts.services import token_authenticate
-
-        user = token_authenticate(secret=token.strip())
-        if user is None:
-            raise AuthenticationError  # a token that is sent must be valid, whatever else comes with it
-        request.user = user  # the services and selectors read the user from here, as in the site's views
-        return user
-
-
-class SiteSessionAuth(SessionAuth):
-    """The signed-in session (the site's own scripts); unsafe methods need the CSRF token."""
-
-    def __call__(self, request: HttpRequest):
-        if request.headers.get("Authorization", "").lower().startswith("bearer "):
-            return None  # a request that carries a token is judged by it alone (not, say, a proxy's Basic auth)
-        return super().__call__(request)
-
-
-AUTH = [TokenAuth(), SiteSessionAuth()]
 
 
 def error_response(status: int, message: str, *, code: str | None = None, fields: dict | None = None) -> JsonResponse:

@@ -250,7 +250,7 @@ def _readable(exc: BaseException, row: JobRow) -> str:
 
 
 def _finish(row: JobRow, outcome: str, seconds: float, *, error: str = "") -> None:
-    from ops.services import event_record
+    from emotune.logbook import event_record
 
     row.refresh_from_db()
     _log(row, "job.run", "success" if outcome == "succeeded" else outcome, error or outcome, seconds=seconds)
@@ -264,7 +264,7 @@ def _finish(row: JobRow, outcome: str, seconds: float, *, error: str = "") -> No
 
 
 def _log(row: JobRow, action: str, status: str, message: str, **detail) -> None:
-    from ops.services import log_write
+    from emotune.logbook import log_write
 
     log_write(
         action=f"{row.job_type}.{action.split('.')[-1]}",

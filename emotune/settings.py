@@ -143,6 +143,9 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Where emotune.logbook writes the system log and typed events (models of the ops app).
+EMOTUNE_LOG_MODEL = "ops.SystemLog"
+EMOTUNE_EVENT_MODEL = "ops.Event"
 
 # --- Redis: channel layer, job queues, cache -----------------------------------
 

@@ -1,15 +1,8 @@
 from django.contrib import admin
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from emotune.admin_kit import AuditedModelAdmin, CachedValuesFilter, JobRowAdmin, admin_link, audio_player
 from music.models import CheckIn, Feedback, Journey, MusicGeneration
-from ops.admin import AuditedModelAdmin, CachedValuesFilter, JobRowAdmin, admin_link
-
-
-def audio_player(field_file):
-    if not field_file:
-        return "-"
-    return format_html('<audio src="{}" controls preload="none"></audio>', field_file.url)
 
 
 class FeedbackInline(admin.TabularInline):

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.services import preferences_for, preferences_nudge
 from emotune import jobs
 from emotune.jobs import JobError
 from emotune.ratelimit import rate_limit_enforce
@@ -36,7 +37,6 @@ NUDGE_RULE = (
     "and moves your tempo range 25% of the way towards its tempo. A rating of 1-2 stars or a dislike "
     "removes that genre and instrument from your favourites and adds the genre to the things to avoid."
 )
-FAVOURITES_MAX = 6
 
 ProgressFn = Callable[..., None]
 
@@ -44,8 +44,6 @@ ProgressFn = Callable[..., None]
 def preferences_dict(user) -> dict:
     if user is None:
         return {}
-    from accounts.services import preferences_for
-
     p = preferences_for(user=user)
     return {"genres": list(p.favourite_genres), "instruments": list(p.instruments), "bpm_min": p.bpm_min,
             "bpm_max": p.bpm_max, "negative_prompt": p.negative_prompt}
@@ -176,11 +174,22 @@ def generation_execute(row: MusicGeneration, progress: ProgressFn) -> None:
         preferences=preferences, params=row.params, progress=progress,
         melody_path=row.melody.path if row.melody else None,
     )
+    generation_store(row, result, video=bool(row.params.get("video")), progress=progress, started=started)
+    progress(1.0, "done", force=True)
+
+
+def generation_store(row: MusicGeneration, result: dict, *, video: bool, progress: ProgressFn,
+                     started: float) -> tuple[dict, str]:
+    """Store a rendered piece (``pipeline_core``'s result) on ``row``: its files, brief, engine,
+    peaks, score and timings; save the row; record the rule score as an Event. The one storing
+    path of the job and of ``run_pipeline``. Returns the files' bytes and their name stem."""
+    from emotune.logbook import event_record
+
     written, rendered, audio = result["written"], result["rendered"], result["audio"]
     timings = result["timings"]
     progress(0.9, "writing files", force=True)
     t = time.perf_counter()
-    files = _outputs_make(audio, rendered.sample_rate, title=written["prompt_final"], video=row.params.get("video"))
+    files = _outputs_make(audio, rendered.sample_rate, title=written["prompt_final"], video=video)
     timings["files"] = round(time.perf_counter() - t, 3)
     progress(0.98, "saving", force=True)
     stem = uuid.uuid4().hex
@@ -199,11 +208,9 @@ def generation_execute(row: MusicGeneration, progress: ProgressFn) -> None:
     row.score, row.score_parts = result["score"], result["score_parts"]
     row.timings = {**timings, **{f"engine_{k}": v for k, v in rendered.info.items()}}
     row.save()
-    from ops.services import event_record
-
     event_record(kind="music.rule_score", user_id=row.user_id, subject=row,
                  data={"score": row.score, "parts": row.score_parts, "engine": row.engine})
-    progress(1.0, "done", force=True)
+    return files, stem
 
 
 def _outputs_make(audio: np.ndarray, sr: int, *, title: str, video: bool) -> dict:
@@ -225,48 +232,15 @@ def feedback_set(*, user, generation: MusicGeneration, stars: int | None = None,
     feedback, _created = Feedback.objects.update_or_create(
         generation=generation, user=user, defaults={"stars": stars, "liked": liked, "comment": comment[:1000]},
     )
-    preferences_nudge(user=user, generation=generation, stars=stars, liked=liked)
+    rating_nudge(user=user, generation=generation, stars=stars, liked=liked)
     return feedback
 
 
-def preferences_nudge(*, user, generation: MusicGeneration, stars: int | None, liked: bool | None) -> dict:
+def rating_nudge(*, user, generation: MusicGeneration, stars: int | None, liked: bool | None) -> dict:
+    """A rating's nudge (NUDGE_RULE): four or five stars or a like count as liked, one or two or a dislike not."""
     positive = (stars is not None and stars >= 4) or liked is True
     negative = (stars is not None and stars <= 2) or liked is False
-    return taste_nudge(user=user, brief=generation.brief or {}, positive=positive, negative=negative)
-
-
-def taste_nudge(*, user, brief: dict, positive: bool, negative: bool) -> dict:
-    """NUDGE_RULE's changes for a piece the user liked (``positive``) or did not; returns what changed."""
-    from accounts.models import BPM_MAX, BPM_MIN
-    from accounts.services import preferences_for
-
-    if positive == negative or not brief:
-        return {}
-    prefs = preferences_for(user=user)
-    genre = str(brief.get("genre", "")).split("-tinged ")[-1]
-    instrument = (brief.get("instruments") or [""])[0]
-    changes: dict = {}
-    if positive:
-        prefs.favourite_genres = ([genre] + [g for g in prefs.favourite_genres if g != genre])[:FAVOURITES_MAX]
-        prefs.instruments = ([instrument] + [i for i in prefs.instruments if i != instrument])[:FAVOURITES_MAX]
-        bpm = int(brief.get("bpm", 0))
-        if bpm:
-            lo = round(prefs.bpm_min + 0.25 * (min(bpm, prefs.bpm_min) - prefs.bpm_min))
-            hi = round(prefs.bpm_max + 0.25 * (max(bpm, prefs.bpm_max) - prefs.bpm_max))
-            shift = 0.25 * (bpm - (prefs.bpm_min + prefs.bpm_max) / 2)
-            prefs.bpm_min = int(max(BPM_MIN, min(lo + shift, prefs.bpm_max)))
-            prefs.bpm_max = int(min(BPM_MAX, max(hi + shift, prefs.bpm_min)))
-        changes = {"added_genre": genre, "added_instrument": instrument, "bpm": [prefs.bpm_min, prefs.bpm_max]}
-    else:
-        prefs.favourite_genres = [g for g in prefs.favourite_genres if g != genre]
-        prefs.instruments = [i for i in prefs.instruments if i != instrument]
-        avoid = [a.strip() for a in prefs.negative_prompt.split(",") if a.strip()]
-        if genre and genre not in avoid:
-            avoid.append(genre)
-        prefs.negative_prompt = ", ".join(avoid)[:300]
-        changes = {"removed_genre": genre, "removed_instrument": instrument, "avoid": prefs.negative_prompt}
-    prefs.save()
-    return changes
+    return preferences_nudge(user=user, brief=generation.brief or {}, positive=positive, negative=negative)
 
 
 # --- the Python API ---------------------------------------------------------------------
@@ -291,40 +265,32 @@ def run_pipeline(media_path: str | None = None, user=None, params: dict | None =
     outputs: {wav, video}}`` plus ``path``, ``score`` and, with a user, ``generation_id``.
     With a user the generation is stored in their history; without one files go to ``output_dir``.
     """
+    started = time.perf_counter()
     emotion = override_emotion or (_emotion_from_media(media_path) if media_path else "neutral")
     clean = params_validate(params or {})
     preferences = preferences_override if preferences_override is not None else preferences_dict(user)
     report = progress or (lambda *a, **k: None)
     result = pipeline_core(emotion=emotion, description=description, manual_prompt=manual_prompt or "",
                            preferences=preferences, params=clean, progress=report)
-    rendered, audio, written = result["rendered"], result["audio"], result["written"]
-    files = _outputs_make(audio, rendered.sample_rate, title=written["prompt_final"], video=bool(clean.get("video")))
+    written, video = result["written"], bool(clean.get("video"))
+    generation_id = None
+    if user is not None:  # stored in the user's history exactly as a job stores it
+        choices = dict(MusicGeneration._meta.get_field("emotion").choices or [])
+        row = MusicGeneration(user=user, emotion=emotion if emotion in choices else "", description=description,
+                              status="succeeded", progress=1.0, progress_note="done")
+        files, stem = generation_store(row, result, video=video, progress=report, started=started)
+        generation_id = row.pk
+    else:
+        files = _outputs_make(result["audio"], result["rendered"].sample_rate, title=written["prompt_final"],
+                              video=video)
+        stem = uuid.uuid4().hex
     out_dir = Path(output_dir or Path(settings.MEDIA_ROOT) / "music" / "cli")
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = uuid.uuid4().hex
     paths = {"wav": out_dir / f"{stem}.wav", "preview": out_dir / f"{stem}.mp3"}
     if files.get("video"):
         paths["video"] = out_dir / f"{stem}.mp4"
     for kind, path in paths.items():
         path.write_bytes(files[kind])
-    generation_id = None
-    if user is not None:
-        row = MusicGeneration.objects.create(
-            user=user, emotion=emotion if emotion in dict(MusicGeneration._meta.get_field("emotion").choices or []) else "",
-            description=description, prompt_draft=written["prompt_draft"], prompt_merged=written["prompt_merged"],
-            prompt_final=written["prompt_final"], prompt_path=written["path"], brief=written["brief"],
-            params=result["params"], engine=rendered.engine, model_name=rendered.model_name, decoder=rendered.decoder,
-            peaks=peaks_compute(audio), duration=round(audio.shape[-1] / rendered.sample_rate, 3),
-            sample_rate=rendered.sample_rate, channels=audio.shape[0], score=result["score"],
-            score_parts=result["score_parts"], timings=result["timings"], agent_notes=written["steps"],
-            status="succeeded", progress=1.0, progress_note="done",
-        )
-        row.audio.save(f"{stem}.wav", ContentFile(files["wav"]), save=False)
-        row.audio_preview.save(f"{stem}.mp3", ContentFile(files["preview"]), save=False)
-        if files.get("video"):
-            row.video.save(f"{stem}.mp4", ContentFile(files["video"]), save=False)
-        row.save()
-        generation_id = row.pk
     return {
         "emotion": emotion,
         "prompt_initial": written["prompt_draft"],
@@ -477,7 +443,7 @@ def journey_rate(*, user, journey, stars: int | None = None, liked: bool | None 
     journey.save(update_fields=["stars", "liked"])
     positive = (stars is not None and stars >= 4) or liked is True
     negative = (stars is not None and stars <= 2) or liked is False
-    return taste_nudge(user=user, brief=_arrival_brief(journey), positive=positive, negative=negative)
+    return preferences_nudge(user=user, brief=_arrival_brief(journey), positive=positive, negative=negative)
 
 
 def checkin_set(*, user, journey, moment: str, mood: str, intensity: int, note: str = "", reading=None):
@@ -525,7 +491,7 @@ def checkin_nudge(*, user, journey, before, after) -> dict:
 
     improvement = checkin_improvement(before=mood_point(before.mood, before.intensity),
                                       after=mood_point(after.mood, after.intensity), target=journey.target)
-    changes = taste_nudge(user=user, brief=_arrival_brief(journey), positive=improvement >= IMPROVEMENT_THRESHOLD,
+    changes = preferences_nudge(user=user, brief=_arrival_brief(journey), positive=improvement >= IMPROVEMENT_THRESHOLD,
                           negative=improvement <= -IMPROVEMENT_THRESHOLD)
     return {"improvement": improvement, **changes}
 

@@ -1,62 +1,12 @@
-"""Writes of the ops app: the system log and typed events."""
+"""Writes of the ops app: purging users' media."""
 
 from __future__ import annotations
 
-import json
 import logging
 
-from django.db import models
-
-from ops.models import Event, SystemLog
+from emotune.logbook import log_write
 
 logger = logging.getLogger("emotune.audit")
-
-
-def client_ip(request) -> str | None:
-    """The peer address Django saw (set BEHIND_PROXY so that it is the client's, not the proxy's)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def log_write(
-    *,
-    action: str,
-    status: str = SystemLog.Status.SUCCESS,
-    user_id: int | None = None,
-    message: str = "",
-    detail: dict | None = None,
-    ip: str | None = None,
-) -> SystemLog | None:
-    """Record an action in SystemLog and as one structured line on stdout.
-
-    Never raises: losing a log line must not fail the action it describes.
-    """
-    detail = detail or {}
-    logger.info(
-        json.dumps(
-            {"action": action, "status": status, "user": user_id, "message": message[:500], "ip": ip, **detail},
-            ensure_ascii=False,
-            default=str,
-        )
-    )
-    try:
-        return SystemLog.objects.create(
-            action=action[:64], status=status, user_id=user_id, message=message[:500], detail=detail, ip=ip
-        )
-    except Exception:
-        logger.exception("system log write failed for %s", action)
-        return None
-
-
-def event_record(*, kind: str, user_id: int | None = None, subject: models.Model | None = None, data: dict) -> Event:
-    return Event.objects.create(
-        kind=kind,
-        user_id=user_id,
-        subject_type=subject._meta.label_lower if subject is not None else "",
-        subject_id=subject.pk if subject is not None else None,
-        data=data,
-    )
 
 
 # --- Media purge ----------------------------------------------------------------------

@@ -1,8 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from music.admin import audio_player
-from ops.admin import AuditedModelAdmin, CappedPaginator, admin_link
+from emotune.admin_kit import AuditedModelAdmin, CappedPaginator, admin_link, audio_player
 from voicechat.models import Conversation, Message, Speaker
 
 

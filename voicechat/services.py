@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Preferences, User
 from emotune.jobs import JobError
-from ops.services import log_write
+from emotune.logbook import log_write
 from voicechat.models import MAX_SPEAKERS_PER_USER, Conversation, Message, Speaker
 
 

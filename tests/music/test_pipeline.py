@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from music.engines import engines_describe, engines_warmup
 from music.models import MusicGeneration
 from music.services import run_pipeline
+from ops.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,13 @@ def test_run_pipeline_returns_the_original_result_shape(user, tmp_path, settings
     row = MusicGeneration.objects.get(pk=result["generation_id"])
     assert row.user == user and row.status == "succeeded" and row.audio
     assert seen == sorted(seen) and seen[0] < 0.1
+    # Stored the way a job stores it (music.services.generation_store): the same files, every timing
+    # with the engine's own, and the rule score's Event.
+    assert row.audio.read() == Path(result["outputs"]["wav"]).read_bytes() and row.video and row.audio_preview
+    assert {"agents", "render", "files", "total"} <= set(row.timings)
+    assert any(key.startswith("engine_") for key in row.timings)
+    event = Event.objects.get(kind="music.rule_score", subject_type="music.musicgeneration", subject_id=row.pk)
+    assert event.data["score"] == row.score and row.score is not None
 
 
 def test_manual_prompt_through_pipeline(tmp_path):
@@ -123,6 +131,7 @@ def test_run_pipeline_reads_the_emotion_of_a_photo(tmp_path):
     from emotion.services import emotion_from_file
     from emotune.jobs import JobError
     from music.services import run_pipeline
+from ops.models import Event
     from tests.emotion.media import astronaut_rgb, jpeg_bytes, no_face_rgb
 
     face = tmp_path / "face.jpg"

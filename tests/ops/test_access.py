@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from emotion.models import EmotionReading
+from emotune.logbook import log_write
 from music.models import Feedback, MusicGeneration
-from ops.services import log_write
 from voicechat.models import Conversation, Message, Speaker
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def rows(user):
     Message.objects.create(conversation=conversation, role="user", text=SECRET)
     Speaker.objects.create(user=user, name=SECRET, reference="speakers/x.wav", transcript=SECRET)
     log_write(action="test.secret", user_id=user.pk, message=SECRET)
-    from ops.services import event_record
+    from emotune.logbook import event_record
 
     event_record(kind="job.finished", user_id=user.pk, subject=generation, data={"job": SECRET})
     return user

@@ -13,8 +13,8 @@ from django.test import override_settings
 
 from accounts.models import User
 from emotion.models import EmotionReading
+from emotune.logbook import event_record, log_write
 from emotune.models import JobStatus
-from ops.services import event_record, log_write
 from tests.helpers import ROOT, session_cookie, start_worker
 
 SHOTS = ROOT / ".data" / "screenshots"

@@ -16,10 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from emotune.logbook import log_write
 from ops.admin import SystemLogAdmin
 from ops.models import SystemLog
 from ops.search import search_text_for, term_expression
-from ops.services import log_write
 
 pytestmark = pytest.mark.django_db
 

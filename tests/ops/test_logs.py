@@ -107,7 +107,7 @@ def test_logs_cannot_be_edited_or_added(client, staff_user, table):
 
 
 def test_capped_paginator_counts_at_most_its_cap(staff_user, table):
-    from ops.admin import CappedPaginator
+    from emotune.admin_kit import CappedPaginator
 
     class Small(CappedPaginator):
         cap = 3

@@ -6,7 +6,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from emotion.models import EmotionReading
-from ops.services import event_record
+from emotune.logbook import event_record
 
 pytestmark = pytest.mark.django_db
 
