@@ -43,8 +43,8 @@ def redis_client(queue: str = "default", *, timeout: float = 2.0, url: str | Non
     when Redis does not."""
     import redis
 
-    url = url or settings.RQ_QUEUES[queue]["URL"]
-    return redis.Redis.from_url(str(url), socket_connect_timeout=timeout, socket_timeout=timeout)
+    url = url or str(settings.RQ_QUEUES[queue]["URL"])
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 
 class JobsBackend:

@@ -131,7 +131,6 @@ def test_run_pipeline_reads_the_emotion_of_a_photo(tmp_path):
     from emotion.services import emotion_from_file
     from emotune.jobs import JobError
     from music.services import run_pipeline
-from ops.models import Event
     from tests.emotion.media import astronaut_rgb, jpeg_bytes, no_face_rgb
 
     face = tmp_path / "face.jpg"
