@@ -12,6 +12,7 @@ from emotion.media import CheckedMedia, MediaError, media_check
 from emotion.models import EmotionReading
 from emotune.jobs import JobError, job_enqueue
 from emotune.logbook import log_write
+from emotune.storage import local_path
 
 __all__ = ["MediaError", "emotion_from_file", "reading_analyse", "reading_create"]
 
@@ -58,14 +59,14 @@ def reading_analyse(*, reading: EmotionReading, progress=None) -> EmotionReading
     """Read the stored media and save the outcome on the row."""
     from emotion.analysis import image_read, video_read
 
-    path = reading.media.path
     if progress:
         progress(0.02, "loading model", force=True)
     try:
-        if reading.source == EmotionReading.Source.VIDEO:
-            result = video_read(path, progress=progress)
-        else:
-            result = image_read(path)
+        with local_path(reading.media) as path:  # OpenCV reads a file on this machine
+            if reading.source == EmotionReading.Source.VIDEO:
+                result = video_read(str(path), progress=progress)
+            else:
+                result = image_read(str(path))
     except FileNotFoundError as exc:
         raise JobError(f"The emotion model is not available: {exc}") from exc
     for name, value in result.items():

@@ -21,6 +21,8 @@ def redis_reachable(app_configs, **kwargs):
 
 @register()
 def media_writable(app_configs, **kwargs):
+    if settings.MEDIA_S3_BUCKET:  # media in a bucket: nothing on this machine to create
+        return []
     root = settings.MEDIA_ROOT
     try:
         root.mkdir(parents=True, exist_ok=True)

@@ -9,17 +9,18 @@ browser never runs it: a fixed content type from a short list of media types,
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.db import models
 from django.http import FileResponse, Http404
 
 
 def media_models() -> list:
-    """Models whose rows own files under MEDIA_ROOT: those that say ``holds_media = True``, in
+    """Models whose rows own media files: those that say ``holds_media = True``, in
     INSTALLED_APPS order (readings and music first, voices last)."""
     return [model for model in apps.get_models() if getattr(model, "holds_media", False)]
 
@@ -46,13 +47,19 @@ def _owned(user, name: str) -> bool:
 
 @login_required
 def media_serve(request, path: str):
-    root = Path(settings.MEDIA_ROOT).resolve()
-    full = (root / path).resolve()
-    if root not in full.parents or not full.is_file() or not _owned(request.user, path):
+    """A stored file from the media storage (MEDIA_ROOT or the shared bucket), to its owner."""
+    if not _owned(request.user, path):
         raise Http404("No such file")
-    content_type = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
-    return safe_file_response(full.open("rb"), content_type=content_type, as_attachment=request.GET.get("download") == "1",
-                              filename=full.name)
+    try:
+        if not default_storage.exists(path):
+            raise Http404("No such file")
+        fh = default_storage.open(path, "rb")
+    except (SuspiciousFileOperation, ValueError, IsADirectoryError):  # outside the storage, a folder
+        raise Http404("No such file") from None
+    filename = PurePosixPath(path).name
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return safe_file_response(fh, content_type=content_type, as_attachment=request.GET.get("download") == "1",
+                              filename=filename)
 
 
 def safe_file_response(fh, *, content_type: str, as_attachment: bool, filename: str) -> FileResponse:

@@ -12,6 +12,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -222,7 +223,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -234,6 +235,26 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env_path("MEDIA_ROOT", DATA_DIR / "media")
+# Media in an S3-compatible bucket shared by every machine (web, workers on other hosts) instead of
+# MEDIA_ROOT; the site still serves the files (emotune/storage.py).
+MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET")
+if MEDIA_S3_BUCKET:
+    _s3_endpoint = env_str("MEDIA_S3_ENDPOINT_URL")  # unset: AWS itself
+    STORAGES["default"] = {
+        "BACKEND": "emotune.storage.S3MediaStorage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": _s3_endpoint,
+            "region_name": env_str("MEDIA_S3_REGION"),
+            "access_key": env_str("MEDIA_S3_ACCESS_KEY_ID"),
+            "secret_key": env_str("MEDIA_S3_SECRET_ACCESS_KEY"),
+            "location": env_str("MEDIA_S3_PREFIX", ""),
+            # Most S3-compatible servers (MinIO, Ceph, Garage) want bucket names in the path.
+            "addressing_style": env_str("MEDIA_S3_ADDRESSING_STYLE", "path" if _s3_endpoint else "auto"),
+            "file_overwrite": False,  # names are random; never replace a file a row points to
+            "default_acl": None,  # the bucket's own policy (private)
+        },
+    }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640

@@ -115,13 +115,16 @@ def _brief_write(*, emotion: str, description: str, manual_prompt: str, preferen
     return agents_run(emotion=emotion, description=description, preferences=preferences)
 
 
-def _melody_load(path: str | None, sr: int = 32000) -> np.ndarray | None:
-    if not path:
+def _melody_load(clip: bytes | None, sr: int = 32000) -> np.ndarray | None:
+    """The stored melody clip's samples, (channels, samples) at ``sr``."""
+    if not clip:
         return None
+    import io
+
     import soundfile as sf
 
     try:
-        data, file_sr = sf.read(path, dtype="float32", always_2d=True)
+        data, file_sr = sf.read(io.BytesIO(clip), dtype="float32", always_2d=True)
     except Exception as exc:
         raise JobError("The melody clip could not be read; upload a WAV, FLAC or OGG file.") from exc
     data = data.T
@@ -133,7 +136,7 @@ def _melody_load(path: str | None, sr: int = 32000) -> np.ndarray | None:
 
 
 def pipeline_core(*, emotion: str, description: str, manual_prompt: str, preferences: dict, params: dict,
-                  progress: ProgressFn, melody_path: str | None = None) -> dict:
+                  progress: ProgressFn, melody: bytes | None = None) -> dict:
     """Brief → engine → normalised audio and its score. No database writes."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -151,7 +154,7 @@ def pipeline_core(*, emotion: str, description: str, manual_prompt: str, prefere
 
     t = time.perf_counter()
     rendered = engine_render(brief=written["brief"], prompt=written["prompt_final"], params=params,
-                             melody=_melody_load(melody_path), progress=engine_progress)
+                             melody=_melody_load(melody), progress=engine_progress)
     timings["render"] = round(time.perf_counter() - t, 3)
     progress(0.86, "finishing audio", force=True)
     audio = loudness_normalise(rendered.audio)
@@ -172,7 +175,7 @@ def generation_execute(row: MusicGeneration, progress: ProgressFn) -> None:
         emotion=row.emotion, description=row.description,
         manual_prompt=row.prompt_final if row.prompt_path == MusicGeneration.PromptPath.MANUAL else "",
         preferences=preferences, params=row.params, progress=progress,
-        melody_path=row.melody.path if row.melody else None,
+        melody=_stored_bytes(row.melody),
     )
     generation_store(row, result, video=bool(row.params.get("video")), progress=progress, started=started)
     progress(1.0, "done", force=True)
@@ -211,6 +214,13 @@ def generation_store(row: MusicGeneration, result: dict, *, video: bool, progres
     event_record(kind="music.rule_score", user_id=row.user_id, subject=row,
                  data={"score": row.score, "parts": row.score_parts, "engine": row.engine})
     return files, stem
+
+
+def _stored_bytes(field_file) -> bytes | None:
+    if not field_file:
+        return None
+    with field_file.open("rb") as fh:
+        return fh.read()
 
 
 def _outputs_make(audio: np.ndarray, sr: int, *, title: str, video: bool) -> dict:

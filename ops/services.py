@@ -5,24 +5,12 @@ from __future__ import annotations
 import logging
 
 from emotune.logbook import log_write
+from emotune.media import media_fields, media_models
 
 logger = logging.getLogger("emotune.audit")
 
 
 # --- Media purge ----------------------------------------------------------------------
-
-def _media_models():
-    """Models whose rows own files under MEDIA_ROOT (history first, voices last)."""
-    from emotune.media import media_models
-
-    return media_models()
-
-
-def _file_fields(model) -> list[str]:
-    from emotune.media import media_fields
-
-    return media_fields(model)
-
 
 def rows_purge(queryset, *, dry_run: bool = False) -> tuple[int, int, int]:
     """Delete the rows of ``queryset`` and their files: (rows, files, bytes).
@@ -31,7 +19,7 @@ def rows_purge(queryset, *, dry_run: bool = False) -> tuple[int, int, int]:
     leaves at worst a row whose files are gone (shown as missing), never a file
     no row points to.
     """
-    fields = _file_fields(queryset.model)
+    fields = media_fields(queryset.model)
     rows = files = size = 0
     for row in queryset.only("pk", *fields).iterator(chunk_size=500):
         for name in fields:
@@ -53,7 +41,7 @@ def user_media_purge(*, user, by=None, ip: str | None = None) -> dict:
 
     Preferences.objects.filter(user=user).update(active_speaker=None)
     totals = {"rows": 0, "files": 0, "bytes": 0}
-    for model in _media_models():
+    for model in media_models():
         rows, files, size = rows_purge(model.objects.filter(user=user))
         totals["rows"] += rows
         totals["files"] += files

@@ -187,7 +187,8 @@ class CosyVoice2Synthesizer:
                 with speaker.embedding.open("rb") as fh:
                     spk2info[key] = torch.load(fh, weights_only=True, map_location="cpu")
             else:
-                prompt = torch.from_numpy(audio_decode(speaker.reference.path)).unsqueeze(0)
+                with speaker.reference.open("rb") as fh:
+                    prompt = torch.from_numpy(audio_decode(fh.read())).unsqueeze(0)
                 self.model.add_zero_shot_spk(speaker.transcript, prompt, key)
                 _store_features(speaker, spk2info[key])
             self._registered.add(key)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from emotune.logbook import log_write
+from emotune.media import media_fields, media_models
 from emotune.models import FINAL_STATUSES
-from ops.services import _file_fields, _media_models, log_write, rows_purge
+from emotune.storage import walk
+from ops.services import rows_purge
 
 HISTORY_DIRS = ("readings", "music")
 
@@ -24,7 +25,7 @@ def _size(num_bytes: int) -> str:
 class Command(BaseCommand):
     help = (
         "Delete finished readings and generations older than DAYS together with their files, then files under "
-        "MEDIA_ROOT/readings and MEDIA_ROOT/music that are older than DAYS and belong to no row. Voices "
+        "readings/ and music/ in the media storage that are older than DAYS and belong to no row. Voices "
         "(speakers) are kept. --dry-run reports what would go and changes nothing."
     )
 
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         cutoff = timezone.now() - timedelta(days=older_than)
         verb = "would delete" if dry_run else "deleted"
         totals = {"rows": 0, "files": 0, "bytes": 0}
-        for model in _media_models():
+        for model in media_models():
             if not hasattr(model, "job_type"):  # voices are not history
                 continue
             queryset = model.objects.filter(created_at__lt=cutoff, status__in=list(FINAL_STATUSES))
@@ -57,22 +58,17 @@ class Command(BaseCommand):
 
     def _orphans(self, cutoff, dry_run: bool) -> tuple[int, int]:
         referenced: set[str] = set()
-        for model in _media_models():
-            for field in _file_fields(model):
+        for model in media_models():
+            for field in media_fields(model):
                 referenced.update(model.objects.exclude(**{field: ""}).values_list(field, flat=True).iterator())
-        root = Path(settings.MEDIA_ROOT)
-        limit = cutoff.timestamp()
+        storage = default_storage
         count = size = 0
         for top in HISTORY_DIRS:
-            for dirpath, _dirs, names in os.walk(root / top):
-                for name in names:
-                    path = Path(dirpath) / name
-                    relative = path.relative_to(root).as_posix()
-                    stat = path.stat()
-                    if relative in referenced or stat.st_mtime >= limit:
-                        continue
-                    count += 1
-                    size += stat.st_size
-                    if not dry_run:
-                        path.unlink()
+            for name in walk(storage, top):
+                if name in referenced or storage.get_modified_time(name) >= cutoff:
+                    continue
+                count += 1
+                size += storage.size(name)
+                if not dry_run:
+                    storage.delete(name)
         return count, size
