@@ -14,7 +14,7 @@ utterance's language, sampling, loop guard) for each offline model and prints pe
 - tokens/s of decoding and mean answer length.
 
     DEBUG=1 .venv/bin/python bench/llm_bench.py [--models qwen2.5-coder-0.5b,smollm2] \
-        [--runtime auto|llama.cpp|transformers] [--limit N] [--show] [--conversation]
+        [--runtime auto|llama.cpp|transformers] [--limit N] [--show] [--conversation] [--history-step N]
 """
 
 from __future__ import annotations
@@ -160,7 +160,9 @@ def bench_model(key: str, runtime: str, prompts: list[tuple[str, str]], *, show:
         first = first_sentence = None
         splitter, pieces = SentenceSplitter(), []
         trip = LoopGuard()
-        for piece in reply_stream(prompt_messages(history=window, user_text=text, language=language), guard=trip):
+        messages = prompt_messages(history=window, user_text=text, language=language,
+                                   history_start=len(history) - len(window))
+        for piece in reply_stream(messages, guard=trip):
             now = time.perf_counter() - t0
             if first is None:
                 first = now
@@ -213,6 +215,8 @@ def main() -> int:
     parser.add_argument("--show", action="store_true", help="print every answer")
     parser.add_argument("--conversation", action="store_true",
                         help="one running conversation (history window as the consumer gives it) instead of single turns")
+    parser.add_argument("--history-step", type=int, default=0,
+                        help="override OFFLINE_HISTORY_STEP (1: the window slides every turn) to compare prompt reuse")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emotune.settings")
     import django
@@ -221,6 +225,10 @@ def main() -> int:
     from django.conf import settings
 
     settings.OPENAI_BASE_URL = settings.OPENAI_API_KEY = None  # the offline models only
+    if args.history_step:
+        from voicechat import companion
+
+        companion.OFFLINE_HISTORY_STEP = args.history_step
     limit = args.limit or None
     prompts = [("zh", t) for t in ZH[:limit]] + [("en", t) for t in EN[:limit]]
     results = []

@@ -341,7 +341,10 @@ VOICE_TTS = env_choice("VOICE_TTS", "piper", {"cosyvoice2", "piper", "espeak"})
 COSYVOICE_MODEL_DIR = env_path("COSYVOICE_MODEL_DIR", MODELS_DIR / "CosyVoice2-0.5B")
 PIPER_VOICE = env_str("PIPER_VOICE")
 VOICE_END_SILENCE_MS = env_int("VOICE_END_SILENCE_MS", 600, minimum=100)
-VOICE_HISTORY_MESSAGES = env_int("VOICE_HISTORY_MESSAGES", 12, minimum=0)
+# Messages of history the LLM is given: all of them for an endpoint's model; the offline model
+# picks its window from them (voicechat.companion.offline_window), and 20 keep that window's
+# start still through a few turns in the other language.
+VOICE_HISTORY_MESSAGES = env_int("VOICE_HISTORY_MESSAGES", 20, minimum=0)
 VOICE_MAX_FRAME_BYTES = env_int("VOICE_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
 VOICE_MAX_MESSAGES_PER_SECOND = env_int("VOICE_MAX_MESSAGES_PER_SECOND", 120, minimum=5)
 # Seconds without audio for the sentence a turn waits on before the consumer asks

@@ -198,14 +198,14 @@ class SocketPort(Port):
         message = await database_sync_to_async(message_add)(conversation=self.conversation, **fields)
         return message.pk
 
-    async def context(self) -> tuple[list, int | None]:
+    async def context(self) -> tuple[list, int, int | None]:
         from accounts.models import Preferences
-        from voicechat.selectors import message_window
+        from voicechat.selectors import history_window
 
         def load():
-            history = message_window(conversation=self.conversation, limit=settings.VOICE_HISTORY_MESSAGES)
+            history, start = history_window(conversation=self.conversation, limit=settings.VOICE_HISTORY_MESSAGES)
             speaker = Preferences.objects.filter(user_id=self.consumer.user.pk).values_list("active_speaker_id", flat=True).first()
-            return history, speaker
+            return history, start, speaker
 
         return await database_sync_to_async(load)()
 

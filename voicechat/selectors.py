@@ -24,6 +24,12 @@ def message_window(*, conversation: Conversation, limit: int = 20) -> list[Messa
     return list(reversed(conversation.messages.order_by("-created_at", "-id")[:limit]))
 
 
+def history_window(*, conversation: Conversation, limit: int) -> tuple[list[Message], int]:
+    """The LLM's context window and its place: how many messages of the conversation come before it."""
+    history = message_window(conversation=conversation, limit=limit)
+    return history, conversation.messages.count() - len(history)
+
+
 def speaker_list(*, user) -> QuerySet[Speaker]:
     return Speaker.objects.filter(user=user)
 

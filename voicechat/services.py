@@ -182,18 +182,19 @@ def text_turn(*, conversation: Conversation, text: str, stop=None):
     from emotune.llm import LLMUnavailable
     from voicechat.companion import answer_model_name, prompt_messages, reply_stream
     from voicechat.language import detect_language
-    from voicechat.selectors import message_window
+    from voicechat.selectors import history_window
 
     started = time.monotonic()
     language = detect_language(text)
-    history = message_window(conversation=conversation, limit=settings.VOICE_HISTORY_MESSAGES)
+    history, history_start = history_window(conversation=conversation, limit=settings.VOICE_HISTORY_MESSAGES)
     user_message = message_add(conversation=conversation, role=Message.Role.USER, text=text, language=language,
                                telemetry={"via": "api"})
     yield {"event": "turn.start", "message_id": user_message.pk, "text": text, "language": language}
     answer, error, first_token_ms = "", None, None
     room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
     try:
-        for piece in reply_stream(prompt_messages(history=history, user_text=text, language=language), stop=stop):
+        for piece in reply_stream(prompt_messages(history=history, user_text=text, language=language,
+                                                  history_start=history_start), stop=stop):
             if stop is not None and stop.is_set():
                 break
             piece, room = piece[:room], room - len(piece)

@@ -65,8 +65,9 @@ class Port(ABC):
         """Add a message to the conversation (``message_id`` None) or update one; returns its id."""
 
     @abstractmethod
-    async def context(self) -> tuple[list, int | None]:
-        """The recent messages the LLM sees, and the user's active speaker id."""
+    async def context(self) -> tuple[list, int, int | None]:
+        """The recent messages the LLM sees, how many messages come before them, and the user's
+        active speaker id."""
 
     @abstractmethod
     async def message_count(self) -> int:
@@ -342,9 +343,10 @@ class VoiceSession:
             await self.interrupt(reason="new_turn")
         turn = self.turn = Turn(said, stall_seconds=settings.VOICE_TTS_STALL_SECONDS)
         turn.timings.mark("turn")
-        history, self.speaker_id = await self.port.context()
+        history, history_start, self.speaker_id = await self.port.context()
         turn.timings.mark("context")
-        self.tasks.spawn(self.run_llm(turn, prompt_messages(history=history, user_text=said.text, language=said.language)))
+        messages = prompt_messages(history=history, user_text=said.text, language=said.language, history_start=history_start)
+        self.tasks.spawn(self.run_llm(turn, messages))
         # The user's words are saved while the LLM starts: no write on the way to the first
         # audio. save_answer waits for this, so the messages keep their order.
         turn.user_saved = self.tasks.spawn(self.port.save(

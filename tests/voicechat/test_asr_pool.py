@@ -12,6 +12,7 @@ import pytest
 
 from tests.voicechat import speech
 from tests.voicechat.test_engines import wer
+from voicechat import asr
 
 GOFORWARD = Path("/usr/share/pocketsphinx/test/data/goforward.raw")  # "go forward ten meters"
 FRAME = 640  # 20 ms of 16 kHz PCM16
@@ -164,7 +165,6 @@ def test_whisper_hears_nothing_in_silence(pool, whisper_config):
 def test_whisper_decodes_the_final_during_the_end_of_turn_pause(whisper_config, settings, monkeypatch):
     """The transcript is ready when the pause is long enough to end the turn: decoded once the
     pause reached EARLY_SILENCE, and not decoded again at the end of the turn."""
-    from voicechat import asr
 
     (recording,) = [r for r in speech.english() if "0880" in r.path.name]
     recognizer = asr.WhisperRecognizer(str(settings.WHISPER_MODEL_DIR), ["zh", "en"], partials=False)
@@ -198,3 +198,25 @@ def test_whisper_speech_after_the_early_decode_is_heard_too(whisper_config, sett
     recognizer.accept(pcm[half:], voiced=True)  # the speaker goes on: the early transcript is stale
     assert recognizer._early is None
     assert speech.error_rate(recording, recognizer.finish()) <= 0.25
+
+
+@pytest.mark.parametrize("frames, read", [(1, 1000), (899, 1000), (901, 2000), (1900, 2000), (2901, 3000), (2999, 3000), (9000, 3000)])
+def test_whisper_encoder_reads_the_utterance_to_the_next_10_s_with_a_second_of_silence(frames, read):
+    assert asr.encoder_frames(frames) == read
+
+
+def test_whisper_hears_every_packaged_recording_as_well_through_a_short_window_as_the_full_one(whisper_config, settings,
+                                                                                                monkeypatch):
+    """The short encoder window must not cost accuracy: per recording, no more errors than
+    padding to Whisper's 30 s (the set the companion benchmark scores)."""
+    import numpy as np
+
+    model = asr.WhisperRecognizer(str(settings.WHISPER_MODEL_DIR)).model
+    for recording in speech.english() + speech.mandarin():
+        audio = np.frombuffer(recording.pcm16(), dtype=np.int16).astype(np.float32) / 32768.0
+        short, language = asr.whisper_transcribe(model, audio, ["zh", "en"])
+        monkeypatch.setattr(asr, "ENCODER_STEP_FRAMES", 3000)
+        full, _ = asr.whisper_transcribe(model, audio, ["zh", "en"])
+        monkeypatch.undo()
+        assert language == recording.language
+        assert speech.error_rate(recording, short) <= speech.error_rate(recording, full) + 0.05, (recording.text, short, full)

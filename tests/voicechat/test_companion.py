@@ -144,7 +144,7 @@ def test_prompt_routes_the_persona_by_language():
 
 def test_prompt_keeps_history_in_order_and_skips_empty_messages():
     history = _history(("user", "Hi."), ("assistant", ""), ("assistant", "Hello, how are you?"))
-    messages = prompt_messages(history=history, user_text="Tired.")
+    messages = prompt_messages(history=history, user_text="Tired.", small_model=False)
     assert [(m["role"], m["content"]) for m in messages[1:]] == [
         ("user", "Hi."), ("assistant", "Hello, how are you?"), ("system", "Reply in English only."), ("user", "Tired."),
     ]
@@ -156,22 +156,62 @@ def test_after_a_history_in_another_language_the_turn_carries_a_language_reminde
     assert messages[-2] == {"role": "system", "content": "Reply in English only."}
     zh = prompt_messages(history=_history(("user", "Hi.")), user_text="好累", language="zh", small_model=False)
     assert zh[-2]["content"] == "请只用简体中文回答。"
-    assert [m["role"] for m in prompt_messages(history=[], user_text="Hi.")] == ["system", "user"]
+    assert [m["role"] for m in prompt_messages(history=[], user_text="Hi.", small_model=False)] == ["system", "user"]
 
 
-def test_a_small_model_sees_only_the_last_turns_in_the_utterance_language():
+def _spoken(messages):
+    """The conversation a prompt carries, without the persona and the reminders."""
+    return [m["content"] for m in messages if m["role"] != "system"]
+
+
+def test_a_small_model_sees_only_the_turns_in_the_utterance_language_each_after_a_reminder_but_the_first():
     history = _history(
         ("user", "Hi."), ("assistant", "Hello."), ("user", "我睡不着。"), ("assistant", "慢慢来，我在这里。"),
         ("user", "Still awake."), ("assistant", "Try a slow breath."), ("user", "..."), ("assistant", "I'm here."),
     )
     small = prompt_messages(history=history, user_text="Thanks.", language="en", small_model=True)
-    assert [m["content"] for m in small[1:-2]] == ["Still awake.", "Try a slow breath.", "...", "I'm here."]
+    assert _spoken(small) == ["Hi.", "Hello.", "Still awake.", "Try a slow breath.", "...", "I'm here.", "Thanks."]
+    reminder = {"role": "system", "content": "Reply in English only."}
+    assert small[1]["content"] == "Hi." and all(small[i - 1] == reminder for i, m in enumerate(small) if m["role"] == "user" and i > 1)
+    assert prompt_messages(history=[], user_text="Hi.", small_model=True) == [small[0], {"role": "user", "content": "Hi."}]
     zh = prompt_messages(history=history, user_text="谢谢。", language="zh", small_model=True)
-    assert [m["content"] for m in zh[1:-2]] == ["我睡不着。", "慢慢来，我在这里。", "..."]
+    assert _spoken(zh) == ["我睡不着。", "慢慢来，我在这里。", "...", "谢谢。"]
+    assert zh[-2] == {"role": "system", "content": "请只用简体中文回答。"}
     # With no endpoint configured (the tests' default) the offline window is the default.
     assert prompt_messages(history=history, user_text="Thanks.", language="en") == small
     # An endpoint's model sees the whole window.
     assert len(prompt_messages(history=history, user_text="Thanks.", small_model=False)) == 1 + 8 + 2
+
+
+@pytest.mark.parametrize("languages", ["en" * 12, "zhzhzhenenen" * 2], ids=["one-language", "alternating-runs-of-3"])
+def test_a_small_model_prompt_extends_the_last_one_until_the_window_steps_forward(languages):
+    """llama.cpp re-reads only what follows the longest prefix shared with the last prompt: while
+    the language stays, the prompt is the last prompt + its answer + the new turn, and the window's
+    start moves forward only now and then (in steps of OFFLINE_HISTORY_STEP messages, or once
+    after a language switch), always keeping the last OFFLINE_HISTORY_MESSAGES of the language."""
+    from voicechat.companion import OFFLINE_HISTORY_MESSAGES
+
+    turns = [languages[i : i + 2] for i in range(0, len(languages), 2)]
+    words = {"en": ("Message number {}.", "Answer {}."), "zh": ("第{}条消息。", "第{}个回答。")}
+    conversation, last, moves, kept = [], None, 0, 0
+    for turn, language in enumerate(turns):
+        said, answer = (form.format(turn) for form in words[language])
+        history = conversation[-20:]  # VOICE_HISTORY_MESSAGES
+        prompt = prompt_messages(history=history, user_text=said, language=language, small_model=True,
+                                 history_start=len(conversation) - len(history))
+        mine = [m.text for m in conversation if text_language(m.text) == language]
+        assert _spoken(prompt)[-OFFLINE_HISTORY_MESSAGES - 1 :] == [*mine[-OFFLINE_HISTORY_MESSAGES:], said]
+        assert all(text_language(text) == language for text in _spoken(prompt))
+        if last is not None and turns[turn - 1] == language:
+            previous = [*last, {"role": "assistant", "content": conversation[-1].text}]
+            if prompt[: len(previous)] == previous:
+                kept += 1
+            else:
+                moves += 1
+        conversation += _history(("user", said), ("assistant", answer))
+        last = prompt
+    # Sliding, the start would move at every turn from the third; anchored, it holds at most turns.
+    assert kept > 2 * moves, (kept, moves)
 
 
 def test_persona_language_reads_the_prompt_back():

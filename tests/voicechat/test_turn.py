@@ -52,7 +52,7 @@ class RecordingPort(Port):
         return message_id
 
     async def context(self):
-        return self.history, None
+        return self.history, 0, None
 
     async def message_count(self) -> int:
         return len(self.messages)
