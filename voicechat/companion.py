@@ -465,15 +465,34 @@ def _transformers_stream(model: OfflineModel, path: Path, messages: list[dict], 
     thread = threading.Thread(target=generate, daemon=True)
     thread.start()
     try:
-        yield from streamer
+        yield from streamed_until_done(streamer, thread)
         if failed:
             raise LLMUnavailable(f"{model.label} failed: {type(failed[0]).__name__}: {failed[0]}")
     finally:
         done.set()
-        if thread.is_alive():
-            for _ in streamer:  # let generate finish its step and end
-                pass
+        for _ in streamed_until_done(streamer, thread):  # let generate finish its step and end
+            pass
         thread.join()
+
+
+def streamed_until_done(streamer, thread: threading.Thread, *, poll: float = 0.5) -> Iterator[str]:
+    """The text of a transformers ``TextIteratorStreamer`` until its end mark, or until the
+    thread that generates into it has ended without one: the end mark is not always there
+    (a reader waiting on it hung `make test-long` once in a few runs)."""
+    import queue
+
+    while True:
+        try:
+            piece = streamer.text_queue.get(timeout=poll)
+        except queue.Empty:
+            if thread.is_alive():
+                continue
+            if streamer.text_queue.empty():
+                return
+            continue
+        if piece == streamer.stop_signal:
+            return
+        yield piece
 
 
 # A sentence ends at . ! ? (or CJK 。！？) followed by space/end, or at a newline.

@@ -267,3 +267,30 @@ def test_loop_guard_passes_fresh_words_at_once_and_holds_only_repeats():
     zh = LoopGuard()
     assert zh.feed("我明白你的感受，") == "我明白你的感受，"
     assert zh.feed("你") == ""  # seen before: held until it is clearly no loop
+
+
+@pytest.mark.parametrize("end_mark", [True, False], ids=["with-end-mark", "thread-ends-without-one"])
+def test_the_transformers_stream_ends_when_its_generating_thread_does(end_mark):
+    import queue
+    import threading
+    import time
+
+    from voicechat.companion import streamed_until_done
+
+    streamer = SimpleNamespace(text_queue=queue.Queue(), stop_signal=None)
+
+    def generate():
+        for piece in ("I hear", " you.", ""):
+            time.sleep(0.2)  # slower than the reader's poll: it must wait for a live thread
+            streamer.text_queue.put(piece)
+        if end_mark:
+            streamer.text_queue.put(streamer.stop_signal)
+
+    thread = threading.Thread(target=generate)
+    thread.start()
+    reader = []
+    done = threading.Thread(target=lambda: reader.extend(streamed_until_done(streamer, thread, poll=0.05)))
+    done.start()
+    done.join(timeout=10)
+    assert not done.is_alive(), "the reader still waits for an end mark that never comes"
+    assert reader == ["I hear", " you.", ""]
