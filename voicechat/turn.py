@@ -181,6 +181,9 @@ class Turn:
         self.progress = Progress()
         self.sentences = Sequencer(stall_seconds=stall_seconds)
         self.user_saved: asyncio.Task | None = None  # the user's message being written
+        # The answer is saved when the LLM is done, when the last sentence has played and on an
+        # interrupt; these can overlap while a write is in flight, and must make one message.
+        self.answer_saving = asyncio.Lock()
 
     @property
     def active(self) -> bool:
@@ -507,6 +510,10 @@ class VoiceSession:
     # --- the end of a turn -----------------------------------------------------------------
 
     async def save_answer(self, turn: Turn) -> None:
+        async with turn.answer_saving:
+            await self._save_answer(turn)
+
+    async def _save_answer(self, turn: Turn) -> None:
         if turn.user_saved is not None:
             await asyncio.wait([turn.user_saved])  # its failure is logged by spawn; the answer is saved anyway
         answer = turn.answer

@@ -129,6 +129,28 @@ async def test_a_typed_turn_is_answered_spoken_in_order_and_saved(voice, fake_ll
     session.tasks.cancel()
 
 
+class SlowPort(RecordingPort):
+    """Writes that take a while, as on a busy database: the turn's saves overlap."""
+
+    async def save(self, *, message_id: int | None = None, **fields) -> int:
+        await asyncio.sleep(0.5)
+        return await super().save(message_id=message_id, **fields)
+
+
+async def test_the_answer_is_one_message_when_its_saves_overlap(voice, fake_llm):
+    """The LLM's end saves the answer; the last sentence played while that write was in flight
+    saves it again: one assistant message, updated, never two."""
+    fake_llm.script = [{"tokens": ["Okay."]}]
+    port = SlowPort()
+    session = await session_with(port)
+    await session.typed("Hi")
+    await port.until("turn.metrics")
+    roles = [m["role"] for m in port.messages.values()]
+    assert roles == ["user", "assistant"], port.messages
+    assert port.messages[2]["text"] == "Okay." and port.messages[2]["voice"] == "espeak:en-us"
+    session.tasks.cancel()
+
+
 async def test_interrupt_keeps_the_partial_answer_and_nothing_plays_after_it(voice, fake_llm):
     words = ["This", " is", " a", " long", " answer."] + [f" Sentence {i} goes on and on." for i in range(30)]
     fake_llm.script = [{"tokens": words, "interval": 0.05}]
