@@ -179,8 +179,9 @@ def whisper_transcribe(model, audio, languages: list[str]) -> tuple[str, str]:
     from faster_whisper.audio import pad_or_trim
     from faster_whisper.tokenizer import Tokenizer
 
-    features = model.feature_extractor(audio)[:, : model.feature_extractor.nb_max_frames]
-    encoder_output = model.encode(pad_or_trim(features, length=encoder_frames(features.shape[-1])))
+    window = model.feature_extractor.nb_max_frames
+    features = model.feature_extractor(audio)[:, :window]
+    encoder_output = model.encode(pad_or_trim(features, length=encoder_frames(features.shape[-1], window)))
     probs = dict(model.model.detect_language(encoder_output)[0])
     language = max(languages or ["en"], key=lambda code: probs.get(f"<|{code}|>", 0.0))
     if len(audio) > WINDOW_SECONDS * RATE:

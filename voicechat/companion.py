@@ -102,17 +102,21 @@ def offline_window(history: list, spoken: str, history_start: int = 0) -> list:
     conversation. After a message in the other language (the persona changes, so nothing of the
     last prompt can be reused) the window is the last messages before the switch in this
     language, followed by everything said since, until that grows by a step."""
-    placed = [(history_start + i, message) for i, message in enumerate(history)
-              if message.text and text_language(message.text) in (spoken, "")]
-    other = [history_start + i for i, message in enumerate(history)
-             if message.text and text_language(message.text) not in (spoken, "")]
+    placed, switch = [], None  # this language's messages with their places; the other's last place
+    for place, message in enumerate(history, start=history_start):
+        if not message.text:
+            continue
+        if text_language(message.text) in (spoken, ""):
+            placed.append((place, message))
+        else:
+            switch = place
     size, step = OFFLINE_HISTORY_MESSAGES, OFFLINE_HISTORY_STEP
-    if not other:
+    if switch is None:
         recent = placed[-size:]
         anchor = recent[0][0] - recent[0][0] % step if recent else 0
         return [message for place, message in placed if place >= anchor]
-    before = [message for place, message in placed if place < other[-1]]
-    since = [message for place, message in placed if place > other[-1]]
+    before = [message for place, message in placed if place < switch]
+    since = [message for place, message in placed if place > switch]
     skip = max(0, len(since) - size) // step * step
     return since[skip:] if skip else [*before[-size:], *since]
 
@@ -470,8 +474,9 @@ def _transformers_stream(model: OfflineModel, path: Path, messages: list[dict], 
             raise LLMUnavailable(f"{model.label} failed: {type(failed[0]).__name__}: {failed[0]}")
     finally:
         done.set()
-        for _ in streamed_until_done(streamer, thread):  # let generate finish its step and end
-            pass
+        if thread.is_alive():
+            for _ in streamed_until_done(streamer, thread):  # let generate finish its step and end
+                pass
         thread.join()
 
 
@@ -485,9 +490,7 @@ def streamed_until_done(streamer, thread: threading.Thread, *, poll: float = 0.5
         try:
             piece = streamer.text_queue.get(timeout=poll)
         except queue.Empty:
-            if thread.is_alive():
-                continue
-            if streamer.text_queue.empty():
+            if not thread.is_alive() and streamer.text_queue.empty():
                 return
             continue
         if piece == streamer.stop_signal:
