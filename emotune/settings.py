@@ -361,6 +361,32 @@ COMPANION_LLM_RUNTIME = env_choice("COMPANION_LLM_RUNTIME", "auto", {"auto", "ll
 COMPANION_LLM_THREADS = env_int("COMPANION_LLM_THREADS", max(1, min((os.cpu_count() or 1) // 2, 4)), minimum=1)
 COMPANION_LLM_CONTEXT = env_int("COMPANION_LLM_CONTEXT", 2048, minimum=256)
 COMPANION_MAX_TOKENS = env_int("COMPANION_MAX_TOKENS", 64, minimum=8)
+
+
+def _care_resources() -> dict | None:
+    """CARE_RESOURCES_FILE: a JSON file of the helplines shown with the safe answer, per
+    language: {"en": [{"name": ..., "contact": ..., "note": ...}], "zh": [...]} (README
+    "Crisis safety"). Rows in the admin (Care resources) win over it; the built-in defaults
+    (voicechat.care.DEFAULT_RESOURCES) serve a language that neither sets."""
+    import json
+
+    path = env_str("CARE_RESOURCES_FILE")
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"CARE_RESOURCES_FILE: cannot read {path}: {exc}") from exc
+    valid = isinstance(data, dict) and all(
+        isinstance(rows, list) and all(isinstance(r, dict) and r.get("name") and r.get("contact") for r in rows)
+        for rows in data.values())
+    if not valid:
+        raise ImproperlyConfigured(
+            'CARE_RESOURCES_FILE must hold {"<language>": [{"name": ..., "contact": ..., "note": ...}, ...]}')
+    return data
+
+
+CARE_RESOURCES = _care_resources()
 # Voice sockets one user may hold open at once (each has a recogniser and a turn in flight),
 # and how long a socket's place outlives a server process that died without closing it.
 VOICE_MAX_SOCKETS_PER_USER = env_int("VOICE_MAX_SOCKETS_PER_USER", 4, minimum=1)

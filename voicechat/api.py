@@ -59,6 +59,7 @@ class MessageOut(Schema):
     language: str
     model: str
     voice: str
+    crisis: bool = Field(description="A user message recognised as a crisis, or an answer the answer screen stopped")
     created_at: datetime
 
 
@@ -115,8 +116,10 @@ def messages(request, pk: int):
     "/conversations/{int:pk}/messages", summary="Send a typed turn; the answer streams as Server-Sent Events",
     response={200: None},
     openapi_extra={**body_doc(TurnIn), "responses": {200: {"description": (
-        "`text/event-stream`: `turn.start` {message_id, text, language}, `llm.token` {text} (many), "
-        "`error` {code, message}, `llm.done` {message_id, interrupted}, `conversation.title` {title}"),
+        "`text/event-stream`: `turn.start` {message_id, text, language, crisis}, `care.crisis` {message_id, reason, "
+        "resources: [{name, contact, note}]} (then the safe answer's text), `llm.token` {text} (many; each a piece "
+        "that passed the answer screen), `error` {code, message}, `llm.done` {message_id, interrupted}, "
+        "`conversation.title` {title}"),
         "content": {"text/event-stream": {"schema": {"type": "string"}}}}}},
 )
 def turn(request, pk: int):

@@ -13,7 +13,7 @@ import atexit
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -57,7 +57,7 @@ OFFLINE_HISTORY_STEP = 8
 
 def prompt_messages(
     *, history: list, user_text: str, language: str | None = None, small_model: bool | None = None,
-    history_start: int = 0,
+    history_start: int = 0, careful: bool = False,
 ) -> list[dict]:
     """System persona in the utterance's language + the recent messages (bounded window) + this turn.
 
@@ -70,7 +70,12 @@ def prompt_messages(
     (bench/companion_bench.py --show). It sees only the recent messages in this utterance's
     language, from a start anchored on the messages' place in the conversation
     (``history_start``: how many messages come before ``history``), and a language reminder
-    before every user message, so that each prompt extends the last one."""
+    before every user message, so that each prompt extends the last one.
+
+    ``careful``: the conversation has had a crisis; the careful instruction
+    (voicechat.care.CAREFUL_INSTRUCTION) follows the persona in every later turn."""
+    from voicechat.care import CAREFUL_INSTRUCTION, care_language
+
     language = (language or detect_language(user_text)).lower()[:2]
     if small_model is None:
         small_model = not llm_configured()
@@ -78,6 +83,8 @@ def prompt_messages(
     # to the turn keeps the answer in this utterance's language (1/4 -> 4/4 measured).
     reminder = {"role": "system", "content": REMINDER.get(language, REMINDER["en"])}
     messages = [{"role": "system", "content": PERSONA.get(language, PERSONA["en"])}]
+    if careful:
+        messages.append({"role": "system", "content": CAREFUL_INSTRUCTION[care_language(language)]})
     if not small_model:
         messages += [{"role": message.role, "content": message.text} for message in history if message.text]
         if len(messages) > 1:
@@ -88,7 +95,7 @@ def prompt_messages(
         # Before each user message but the first, as it stood when that message was answered:
         # the prompt so far is the last prompt plus its answer. (A first message alone is not
         # reminded: with it, the model answered in a different, wordier style.)
-        if message.role == "user" and len(messages) > 1:
+        if message.role == "user" and len(messages) > 1 + careful:
             messages.append(reminder)
         messages.append({"role": message.role, "content": message.text})
     return messages
@@ -301,7 +308,7 @@ def answer_model_name() -> str:
 
 def reply_stream(
     messages: list[dict], *, stop: threading.Event | None = None, guard: LoopGuard | None = None
-) -> Iterator[str]:
+) -> Generator[str, None, None]:
     """The answer's text as it streams. ``guard`` (a new LoopGuard by default) filters an offline
     model's answer; its ``tripped`` tells afterwards whether it had to end the answer."""
     if llm_configured():

@@ -38,7 +38,7 @@ from emotune.websocket import (
     layer_receive,
 )
 from voicechat.hearing import Hearing
-from voicechat.turn import Port, VoiceSession
+from voicechat.turn import Port, TurnContext, VoiceSession
 
 logger = logging.getLogger(__name__)
 
@@ -198,14 +198,16 @@ class SocketPort(Port):
         message = await database_sync_to_async(message_add)(conversation=self.conversation, **fields)
         return message.pk
 
-    async def context(self) -> tuple[list, int, int | None]:
+    async def context(self) -> TurnContext:
         from accounts.models import Preferences
+        from voicechat.models import Conversation
         from voicechat.selectors import history_window
 
         def load():
             history, start = history_window(conversation=self.conversation, limit=settings.VOICE_HISTORY_MESSAGES)
             speaker = Preferences.objects.filter(user_id=self.consumer.user.pk).values_list("active_speaker_id", flat=True).first()
-            return history, start, speaker
+            careful = Conversation.objects.filter(pk=self.conversation.pk, careful_since__isnull=False).exists()
+            return TurnContext(history=history, history_start=start, speaker_id=speaker, careful=careful)
 
         return await database_sync_to_async(load)()
 

@@ -13,6 +13,9 @@ class Conversation(models.Model):
     title = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Since when the conversation is in careful mode: a crisis was recognised in it (the
+    # companion's prompt says so for every later turn; voicechat.care).
+    careful_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -40,11 +43,19 @@ class Message(models.Model):
     model = models.CharField(max_length=120, blank=True)
     # Which TTS engine and voice spoke an answer ("piper:en_US-joe-medium", "espeak:cmn", ...).
     voice = models.CharField(max_length=120, blank=True)
+    # A user message recognised as a crisis (suicidal thoughts, a plan, self-harm), or an answer
+    # the answer screen stopped; the safe answer replaced the LLM's. Seen in the admin only by
+    # staff with the view_crisis permission.
+    crisis = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["conversation", "created_at"], name="message_order")]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="message_order"),
+            models.Index(fields=["crisis", "-created_at"], name="message_crisis", condition=models.Q(crisis=True)),
+        ]
+        permissions = [("view_crisis", "Can see which messages were recognised as a crisis")]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:40]}"
@@ -71,3 +82,25 @@ class Speaker(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CareResource(models.Model):
+    """A helpline shown with the safe answer (voicechat.care), per language, set by the operator.
+    When a language has active rows they replace the defaults (README "Crisis safety")."""
+
+    class Language(models.TextChoices):
+        EN = "en", "English"
+        ZH = "zh", "中文"
+
+    language = models.CharField(max_length=8, choices=Language.choices)
+    name = models.CharField(max_length=120)
+    contact = models.CharField(max_length=120, help_text=_("A number, a text line or an address, as the user should read it."))
+    note = models.CharField(max_length=200, blank=True, help_text=_("Hours, cost, who answers."))
+    order = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["language", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.contact})"

@@ -93,19 +93,33 @@ def speaker_rename(*, speaker: Speaker, name: str) -> Speaker:
 
 
 def message_add(*, conversation: Conversation, role: str, text: str, interrupted: bool = False,
-                telemetry: dict | None = None, language: str = "", model: str = "", voice: str = "") -> Message:
+                telemetry: dict | None = None, language: str = "", model: str = "", voice: str = "",
+                crisis: bool = False) -> Message:
     """Persist one message (with its language, the model that produced it and, for an answer,
-    the voice that spoke it); the first user message names an untitled conversation."""
+    the voice that spoke it); the first user message names an untitled conversation.
+
+    ``crisis``: the user's words were recognised as a crisis, or the answer screen stopped this
+    answer (voicechat.answering). The conversation enters careful mode and an ops Event
+    ``care.crisis`` records the fact, with no words of the message."""
+    from emotune.logbook import event_record
     from voicechat.companion import title_from
 
     message = Message.objects.create(
         conversation=conversation, role=role, text=text, interrupted=interrupted, telemetry=telemetry or {},
-        language=language[:8], model=model[:120], voice=voice[:120],
+        language=language[:8], model=model[:120], voice=voice[:120], crisis=crisis,
     )
-    fields: dict[str, Any] = {"updated_at": timezone.now()}
+    now = timezone.now()
+    fields: dict[str, Any] = {"updated_at": now}
     if role == Message.Role.USER and not conversation.title:
         fields["title"] = conversation.title = title_from(text)
     Conversation.objects.filter(pk=conversation.pk).update(**fields)
+    if crisis:
+        Conversation.objects.filter(pk=conversation.pk, careful_since__isnull=True).update(careful_since=now)
+        event_record(kind="care.crisis", user_id=conversation.user_id, subject=message, data={
+            "conversation": conversation.pk, "message": message.pk, "role": role, "language": language[:8],
+            "reason": "answer_screen" if role == Message.Role.ASSISTANT else "user_words",
+            "kind": (telemetry or {}).get("care", ""), "via": (telemetry or {}).get("via", "voice"),
+        })
     return message
 
 
@@ -168,56 +182,65 @@ def speaker_create_from_clip(*, user: User, name: str, samples, transcript: str,
 def text_turn(*, conversation: Conversation, text: str, stop=None):
     """A typed turn answered as text, as events (dicts with an ``event`` name) while it streams.
 
-    The same steps as a typed turn on the voice socket, without speech: the user's words are
-    saved, the companion's answer streams from ``voicechat.companion.reply_stream`` over the
-    conversation's recent history, and is saved when it ends (``interrupted`` with the text so
-    far when ``stop`` is set: the client went away). Events: ``turn.start`` {message_id, text,
-    language}, ``llm.token`` {text}, ``error`` {code, message}, ``llm.done`` {message_id},
-    ``conversation.title`` {title} (once, after the first exchange).
+    The same path as every companion turn (voicechat.answering: the crisis check, the careful
+    prompt, the answer screen), without speech: the user's words are saved, the answer streams
+    piece by piece once each piece has passed the screen, and is saved when it ends
+    (``interrupted`` with the text so far when ``stop`` is set: the client went away). Events:
+    ``turn.start`` {message_id, text, language, crisis}, ``care.crisis`` {message_id, reason,
+    resources} (before the safe answer's text), ``llm.token`` {text}, ``error`` {code,
+    message}, ``llm.done`` {message_id, interrupted}, ``conversation.title`` {title} (once,
+    after the first exchange).
     """
+    import threading
     import time
 
     from django.conf import settings
 
-    from emotune.llm import LLMUnavailable
-    from voicechat.companion import answer_model_name, prompt_messages, reply_stream
+    from voicechat.answering import Crisis, Failure, FirstToken, Piece, answer_events, turn_plan
+    from voicechat.companion import answer_model_name
     from voicechat.language import detect_language
     from voicechat.selectors import history_window
 
     started = time.monotonic()
+    stop = stop or threading.Event()
     language = detect_language(text)
     history, history_start = history_window(conversation=conversation, limit=settings.VOICE_HISTORY_MESSAGES)
+    plan = turn_plan(text=text, language=language, history=history, history_start=history_start,
+                     careful=conversation.careful_since is not None)
+    telemetry: dict[str, Any] = {"via": "api"}
+    if plan.crisis:
+        telemetry["care"] = plan.crisis.kind
     user_message = message_add(conversation=conversation, role=Message.Role.USER, text=text, language=language,
-                               telemetry={"via": "api"})
-    yield {"event": "turn.start", "message_id": user_message.pk, "text": text, "language": language}
-    answer, error, first_token_ms = "", None, None
-    room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
-    try:
-        for piece in reply_stream(prompt_messages(history=history, user_text=text, language=language,
-                                                  history_start=history_start), stop=stop):
-            if stop is not None and stop.is_set():
-                break
-            piece, room = piece[:room], room - len(piece)
-            if first_token_ms is None:
-                first_token_ms = round((time.monotonic() - started) * 1000)
-            answer += piece
-            yield {"event": "llm.token", "text": piece}
-            if room <= 0:
-                break
-    except LLMUnavailable as exc:
-        error = str(exc)
-        yield {"event": "error", "code": "llm_unavailable",
-               "message": _("The companion cannot answer right now (%(error)s).") % {"error": error}}
-    telemetry = {"via": "api", "llm_first_token_ms": first_token_ms,
-                 "total_ms": round((time.monotonic() - started) * 1000)}
+                               telemetry=telemetry, crisis=plan.crisis is not None)
+    yield {"event": "turn.start", "message_id": user_message.pk, "text": text, "language": language,
+           "crisis": user_message.crisis}
+    answer, error, first_token_ms, care = "", "", None, None
+    for event in answer_events(plan, stop=stop):
+        if isinstance(event, FirstToken):
+            first_token_ms = round((time.monotonic() - started) * 1000)
+        elif isinstance(event, Crisis):
+            care = event
+            yield {"event": "care.crisis", "message_id": user_message.pk, "reason": event.reason,
+                   "resources": event.resources_out()}
+        elif isinstance(event, Piece):
+            answer += event.text
+            yield {"event": "llm.token", "text": event.text}
+        elif isinstance(event, Failure):
+            error = event.error
+            yield {"event": "error", "code": event.code, "message": event.message}
+    telemetry = {"via": "api", "llm_first_token_ms": first_token_ms, "total_ms": round((time.monotonic() - started) * 1000)}
     if error:
         telemetry["error"] = error
-    interrupted = bool(stop is not None and stop.is_set())
-    answer_message = message_add(conversation=conversation, role=Message.Role.ASSISTANT, text=answer,
-                                 interrupted=interrupted, telemetry=telemetry, language=language,
-                                 model=answer_model_name())
+    if care is not None:
+        telemetry["care"] = "safe_answer"
+    interrupted = stop.is_set() and care is None
+    answer_message = message_add(
+        conversation=conversation, role=Message.Role.ASSISTANT, text=answer, interrupted=interrupted, telemetry=telemetry,
+        language=language, model="emotune:safe-answer" if care else answer_model_name(),
+        crisis=care is not None and care.reason == "answer_screen")
     yield {"event": "llm.done", "message_id": answer_message.pk, "interrupted": interrupted}
-    if not error and not interrupted and conversation.messages.count() == 2:
+    # A crisis turn's words are not sent to an LLM for a title (the first words stay the title).
+    if not error and not interrupted and care is None and conversation.messages.count() == 2:
         title = conversation_title_write(conversation_id=conversation.pk)
         if title:
             yield {"event": "conversation.title", "title": title}

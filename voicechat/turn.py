@@ -29,10 +29,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from emotune.backends import backend
-from emotune.llm import LLMUnavailable
 from emotune.ratelimit import rate_limit_hit, rate_limit_message
 from voicechat import jobs
-from voicechat.companion import SentenceSplitter, answer_model_name, prompt_messages, reply_stream
+from voicechat.answering import Crisis, Failure, FirstToken, Piece, TurnPlan, answer_events, turn_plan
+from voicechat.companion import answer_model_name
 from voicechat.language import detect_language, text_language
 from voicechat.models import Message
 from voicechat.sequencer import Release, Sequencer
@@ -47,6 +47,16 @@ ENGINE_NAMES = {"asr": gettext_lazy("speech recognition"), "llm": gettext_lazy("
 
 def ms(seconds: float) -> int:
     return int(round(seconds * 1000))
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What a turn needs of the conversation before it begins."""
+
+    history: list  # the recent messages the LLM sees, oldest first
+    history_start: int = 0  # how many messages come before them
+    speaker_id: int | None = None  # the user's active voice
+    careful: bool = False  # the conversation has had a crisis (voicechat.care)
 
 
 class Port(ABC):
@@ -65,9 +75,8 @@ class Port(ABC):
         """Add a message to the conversation (``message_id`` None) or update one; returns its id."""
 
     @abstractmethod
-    async def context(self) -> tuple[list, int, int | None]:
-        """The recent messages the LLM sees, how many messages come before them, and the user's
-        active speaker id."""
+    async def context(self) -> TurnContext:
+        """The conversation as the turn needs it."""
 
     @abstractmethod
     async def message_count(self) -> int:
@@ -157,6 +166,8 @@ class Answer:
     voice: str = ""  # the engine and voice that spoke it
     error: str = ""
     message_id: int | None = None
+    care: str = ""  # "safe_answer" when the safe answer replaced the LLM's
+    screened: bool = False  # the answer screen stopped the LLM's answer (the message is marked crisis)
 
 
 @dataclass
@@ -180,7 +191,7 @@ class Turn:
         self.answer = Answer()
         self.progress = Progress()
         self.sentences = Sequencer(stall_seconds=stall_seconds)
-        self.user_saved: asyncio.Task | None = None  # the user's message being written
+        self.user_saved: asyncio.Task | None = None  # the user's message being written (its id)
         # The answer is saved when the LLM is done, when the last sentence has played and on an
         # interrupt; these can overlap while a write is in flight, and must make one message.
         self.answer_saving = asyncio.Lock()
@@ -346,15 +357,21 @@ class VoiceSession:
             await self.interrupt(reason="new_turn")
         turn = self.turn = Turn(said, stall_seconds=settings.VOICE_TTS_STALL_SECONDS)
         turn.timings.mark("turn")
-        history, history_start, self.speaker_id = await self.port.context()
+        context = await self.port.context()
+        self.speaker_id = context.speaker_id
         turn.timings.mark("context")
-        messages = prompt_messages(history=history, user_text=said.text, language=said.language, history_start=history_start)
-        self.tasks.spawn(self.run_llm(turn, messages))
+        # The crisis check and the prompt (voicechat.answering): plain code, well under a millisecond.
+        plan = turn_plan(text=said.text, language=said.language, history=context.history,
+                         history_start=context.history_start, careful=context.careful)
+        self.tasks.spawn(self.run_llm(turn, plan))
         # The user's words are saved while the LLM starts: no write on the way to the first
         # audio. save_answer waits for this, so the messages keep their order.
+        telemetry = {"asr_final_ms": said.asr_final_ms, "turn": turn.id}
+        if plan.crisis:
+            telemetry["care"] = plan.crisis.kind
         turn.user_saved = self.tasks.spawn(self.port.save(
-            role=Message.Role.USER, text=said.text, telemetry={"asr_final_ms": said.asr_final_ms, "turn": turn.id},
-            language=said.language, model=said.heard_by,
+            role=Message.Role.USER, text=said.text, telemetry=telemetry, language=said.language, model=said.heard_by,
+            crisis=plan.crisis is not None,
         ))
         await self.send_event("turn.start", turn=turn.id, text=said.text, language=said.language)
         if self.speech.queued_jobs():
@@ -362,58 +379,61 @@ class VoiceSession:
 
     # --- the answer ----------------------------------------------------------------------
 
-    def _llm_thread(self, turn: Turn, messages: list[dict], tokens: asyncio.Queue) -> None:
-        """Off the loop: stream the answer's pieces into ``tokens``, then ("done"|"error", ...)."""
+    def _llm_thread(self, turn: Turn, plan: TurnPlan, events: asyncio.Queue) -> None:
+        """Off the loop: the turn's answer events (voicechat.answering) into ``events``, then None."""
         loop = self.loop
 
-        def put(item: tuple) -> None:
+        def put(item) -> None:
             try:
-                loop.call_soon_threadsafe(tokens.put_nowait, item)
+                loop.call_soon_threadsafe(events.put_nowait, item)
             except RuntimeError:  # the loop has ended (server shut down): nobody waits for the answer
                 turn.progress.stop.set()
 
-        room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
-        engines_ready(["llm"], self.send_event, lambda coro: asyncio.run_coroutine_threadsafe(coro, loop))
+        if plan.crisis is None:
+            engines_ready(["llm"], self.send_event, lambda coro: asyncio.run_coroutine_threadsafe(coro, loop))
         turn.timings.mark("llm_request")
         try:
-            for piece in reply_stream(messages, stop=turn.progress.stop):
-                if turn.progress.stop.is_set():
-                    break
-                piece, room = piece[:room], room - len(piece)
-                put(("token", piece))
-                if room <= 0:
-                    break
-            put(("done", None))
-        except LLMUnavailable as exc:
-            put(("error", str(exc)))
-        except Exception as exc:  # never let the thread die silently
-            logger.exception("LLM stream failed")
-            put(("error", f"{type(exc).__name__}: {exc}"))
+            for event in answer_events(plan, stop=turn.progress.stop):
+                put(event)
+        finally:  # answer_events ends every failure in a Failure event; this only guarantees the end
+            put(None)
 
-    async def run_llm(self, turn: Turn, messages: list[dict]) -> None:
-        tokens: asyncio.Queue = asyncio.Queue()
-        threading.Thread(target=self._llm_thread, args=(turn, messages, tokens), name="voicechat-llm", daemon=True).start()
-        splitter = SentenceSplitter()
-        while True:
-            kind, value = await tokens.get()
+    async def run_llm(self, turn: Turn, plan: TurnPlan) -> None:
+        events: asyncio.Queue = asyncio.Queue()
+        threading.Thread(target=self._llm_thread, args=(turn, plan, events), name="voicechat-llm", daemon=True).start()
+        while (event := await events.get()) is not None:
             if turn.progress.interrupted:
                 return
-            if kind != "token":
-                break
-            turn.timings.first_token()
-            turn.answer.text += value
-            await self.send_event("llm.token", text=value)
-            for sentence in splitter.feed(value):
-                await self.speak(turn, sentence)
-        if kind == "error":
-            turn.answer.error = value
-            await self.error("llm_unavailable", _("The companion cannot answer right now (%(error)s).") % {"error": value})
-        for sentence in splitter.flush():
-            await self.speak(turn, sentence)
+            if isinstance(event, FirstToken):
+                turn.timings.first_token()
+            elif isinstance(event, Crisis):
+                await self.crisis(turn, event)
+            elif isinstance(event, Piece):
+                turn.timings.first_token()
+                turn.answer.text += event.text
+                await self.send_event("llm.token", text=event.text)
+                await self.speak(turn, event.sentence)
+            elif isinstance(event, Failure):
+                turn.answer.error = event.error
+                await self.error(event.code, event.message)
+        if turn.progress.interrupted:
+            return
         turn.progress.llm_done = True
         await self.save_answer(turn)
         await self.send_event("llm.done", message_id=turn.answer.message_id)
         await self.maybe_finish(turn)
+
+    async def crisis(self, turn: Turn, crisis: Crisis) -> None:
+        """The safe answer replaces the LLM's: the client gets the helplines before its text."""
+        turn.answer.care = "safe_answer"
+        turn.answer.screened = crisis.reason == "answer_screen"
+        message_id = None
+        if turn.user_saved is not None:
+            await asyncio.wait([turn.user_saved])
+            if not turn.user_saved.cancelled() and turn.user_saved.exception() is None:
+                message_id = turn.user_saved.result()
+        await self.send_event("care.crisis", message_id=message_id, reason=crisis.reason,
+                              resources=crisis.resources_out())
 
     async def speak(self, turn: Turn, sentence: str) -> None:
         """Send one sentence to synthesis, once it counts within the user's TTS limit (shared by all
@@ -517,15 +537,19 @@ class VoiceSession:
         if turn.user_saved is not None:
             await asyncio.wait([turn.user_saved])  # its failure is logged by spawn; the answer is saved anyway
         answer = turn.answer
+        telemetry = turn.telemetry()
+        if answer.care:
+            telemetry["care"] = answer.care
         if answer.message_id is not None:
             await self.port.save(message_id=answer.message_id, interrupted=turn.progress.interrupted,
-                                 text=answer.text, telemetry=turn.telemetry(), voice=answer.voice)
+                                 text=answer.text, telemetry=telemetry, voice=answer.voice)
             return
         if not answer.text and not answer.error and not turn.progress.interrupted:
             return
         answer.message_id = await self.port.save(
             role=Message.Role.ASSISTANT, text=answer.text, interrupted=turn.progress.interrupted,
-            telemetry=turn.telemetry(), language=turn.utterance.language, model=answer_model_name(), voice=answer.voice,
+            telemetry=telemetry, language=turn.utterance.language, voice=answer.voice, crisis=answer.screened,
+            model="emotune:safe-answer" if answer.care else answer_model_name(),
         )
 
     async def maybe_finish(self, turn: Turn) -> None:
@@ -535,7 +559,8 @@ class VoiceSession:
         await self.save_answer(turn)
         metrics = {k: v for k, v in turn.telemetry().items() if k.endswith("_ms") and k != "stages_ms"}
         await self.send_event("turn.metrics", message_id=turn.answer.message_id, **metrics)
-        if not turn.answer.error and await self.port.message_count() == 2:
+        # A crisis turn's words are not sent to an LLM for a title (the first words stay the title).
+        if not turn.answer.error and not turn.answer.care and await self.port.message_count() == 2:
             self.tasks.spawn(self.write_title())  # cancelled with the session, failures logged
 
     async def write_title(self) -> None:

@@ -12,6 +12,7 @@ from accounts.models import Preferences
 from emotune.jobs import JobError
 from emotune.ratelimit import has_upload, rate_limited
 from voicechat import services
+from voicechat.care import resources_for
 from voicechat.engines import cloning_available, tts_backend
 from voicechat.forms import RenameForm, SpeakerForm
 from voicechat.models import MAX_SPEAKERS_PER_USER
@@ -31,10 +32,14 @@ def index(request):
 def conversation(request, pk: int):
     current = conversation_get(user=request.user, pk=pk)
     prefs = Preferences.objects.filter(user=request.user).first()
+    history = message_window(conversation=current, limit=100)
+    for message in history:  # the safe answer is shown with the helplines, as it was in the turn
+        if (message.telemetry or {}).get("care") == "safe_answer":
+            setattr(message, "care_resources", resources_for(message.language))  # noqa: B010  (a template attribute)
     context = {
         "conversation": current,
         "conversations": conversation_list(user=request.user)[:50],
-        "history": message_window(conversation=current, limit=100),
+        "history": history,
         "speakers": speaker_list(user=request.user),
         "active_speaker_id": prefs.active_speaker_id if prefs else None,
         "ws_path": f"/ws/voicechat/{current.pk}/",

@@ -33,6 +33,40 @@ function bubble(role, text) {
   return body;
 }
 
+function careCard(resources) {
+  $("empty")?.remove();
+  const li = document.createElement("li");
+  li.className = "care";
+  li.setAttribute("role", "note");
+  const title = document.createElement("strong");
+  title.textContent = T.careTitle;
+  const lead = document.createElement("span");
+  lead.className = "muted";
+  lead.textContent = T.careLead;
+  const lines = document.createElement("ul");
+  lines.className = "care-lines";
+  for (const r of resources) {
+    const line = document.createElement("li");
+    const name = document.createElement("span");
+    name.className = "care-name";
+    name.textContent = r.name;
+    const contact = document.createElement("b");
+    contact.className = "care-contact";
+    contact.textContent = r.contact;
+    line.append(name, " ", contact);
+    if (r.note) {
+      const note = document.createElement("small");
+      note.className = "muted";
+      note.textContent = r.note;
+      line.append(" ", note);
+    }
+    lines.append(line);
+  }
+  li.append(title, " ", lead, lines);
+  log.append(li);
+  li.scrollIntoView({ block: "end" });
+}
+
 function audioContext() {
   if (!ctx) {
     ctx = new AudioContext();
@@ -96,6 +130,8 @@ const handlers = {
   // A new user turn replaces whatever is still playing from the previous answer.
   "turn.start": (ev) => { stopPlayback(); bubble("user", ev.text); answerEl = null; setState("thinking"); },
   "llm.token": (ev) => { if (!answerEl) answerEl = bubble("assistant", ""); answerEl.textContent += ev.text; },
+  // The safe answer follows (as llm.token): the helplines come first, in a card of their own.
+  "care.crisis": (ev) => { careCard(ev.resources || []); answerEl = null; },
   "llm.done": () => {},
   "tts.start": (ev) => {
     sampleRate = ev.sample_rate;

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from channels.layers import get_channel_layer
 
-from voicechat.turn import Port, VoiceSession
+from voicechat.turn import Port, TurnContext, VoiceSession
 
 ROOT = Path(__file__).resolve().parents[2]
 _users = itertools.count(random.randrange(10**6, 10**7) * 100)  # rate-limit keys of their own
@@ -32,6 +32,7 @@ class RecordingPort(Port):
         self.audio: list[bytes] = []
         self.messages: dict[int, dict] = {}
         self.history = history or []
+        self.careful = False
         self.titles: list[str] = []
         self.got = asyncio.Event()
 
@@ -52,7 +53,7 @@ class RecordingPort(Port):
         return message_id
 
     async def context(self):
-        return self.history, 0, None
+        return TurnContext(history=self.history, careful=self.careful)
 
     async def message_count(self) -> int:
         return len(self.messages)
@@ -109,7 +110,8 @@ async def test_a_typed_turn_is_answered_spoken_in_order_and_saved(voice, fake_ll
     await port.until("conversation.title")
     kinds = port.kinds()
     assert kinds[0] == "turn.start" and port.events[0]["text"] == "I feel tense today"
-    assert [e["text"] for e in port.events if e["type"] == "llm.token"] == ["I hear", " you.", " Let's", " breathe", " together."]
+    # Each piece is sent (and spoken) once it has passed the answer screen.
+    assert [e["text"] for e in port.events if e["type"] == "llm.token"] == ["I hear you.", " Let's breathe together."]
     spoken = [(e["type"], e.get("seq")) for e in port.events if e["type"] in ("tts.start", "tts.end")]
     assert spoken == [("tts.start", 0), ("tts.end", 0), ("tts.start", 1), ("tts.end", 1)]
     assert "audio" in kinds[kinds.index("tts.start"):kinds.index("tts.end")]

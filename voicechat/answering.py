@@ -1,0 +1,176 @@
+"""The one path every companion turn takes, spoken, typed on the voice socket or sent to the API.
+
+    plan = turn_plan(text=..., language=..., history=..., history_start=..., careful=...)
+    for event in answer_events(plan, stop=stop):
+        ...  # Crisis, FirstToken, Piece, Failure
+
+``turn_plan`` checks the user's words (with their last messages) for a crisis before any
+model is asked, and builds the LLM's prompt only when there is none; a conversation that has
+had a crisis keeps the careful instruction in its prompt. ``answer_events`` answers: the
+fixed safe answer when the plan holds a crisis (the LLM is never called), else the LLM's
+answer passed sentence by sentence through the answer screen, so that nothing of it is shown
+or spoken before it has passed; a sentence that fails ends the LLM's answer and the safe
+answer follows. Failures of the model, expected or not, end as a ``Failure`` event.
+
+The adapters, voicechat.turn (websocket, speech) and voicechat.services.text_turn (API, text),
+send the events on and save the messages; they have no other way to the model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from emotune.llm import LLMUnavailable
+from voicechat.care import AnswerScreen, CrisisSignal, Resource, crisis_assess, safe_answer
+from voicechat.companion import SentenceSplitter, prompt_messages, reply_stream
+
+logger = logging.getLogger(__name__)
+
+# How many of the user's earlier messages the crisis check reads with this one.
+CRISIS_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class TurnPlan:
+    text: str
+    language: str
+    crisis: CrisisSignal | None
+    careful: bool  # the conversation has had a crisis (or has one now)
+    messages: list[dict] = field(default_factory=list)  # the LLM's prompt; empty for a crisis
+
+
+def turn_plan(*, text: str, language: str, history: list, history_start: int = 0, careful: bool = False) -> TurnPlan:
+    """What this turn will be: the crisis check on ``text`` and the user's last messages in
+    ``history``, and, when there is no crisis, the LLM's prompt (careful when the conversation
+    has had one: ``careful``, or a crisis message among ``history``)."""
+    earlier = [m.text for m in history if m.role == "user" and m.text][-CRISIS_WINDOW:]
+    crisis = crisis_assess(text, earlier)
+    careful = careful or crisis is not None or any(getattr(m, "crisis", False) for m in history)
+    messages = [] if crisis else prompt_messages(
+        history=history, user_text=text, language=language, history_start=history_start, careful=careful)
+    return TurnPlan(text=text, language=language, crisis=crisis, careful=careful, messages=messages)
+
+
+# --- what an answer is made of --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Crisis:
+    """The safe answer replaces the LLM's: ``user_words`` (the plan's crisis) or
+    ``answer_screen`` (a sentence of the LLM's answer failed the screen). Its sentences follow
+    as Pieces."""
+
+    reason: str
+    kind: str  # the recognised kind of statement, or "answer" for the screen
+    resources: list[Resource]
+
+    def resources_out(self) -> list[dict]:
+        return [r.as_dict() for r in self.resources]
+
+
+@dataclass(frozen=True)
+class FirstToken:
+    """The model's first token arrived (not shown: it waits for its sentence to pass the screen)."""
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One screened piece of the answer: ``text`` to show (with the space that joins it to the
+    text before), ``sentence`` to speak."""
+
+    text: str
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str  # llm_unavailable (the endpoint or model cannot answer), llm_failed (anything else)
+    message: str  # for the user, in the active language
+    error: str  # for the message's telemetry and the logs
+
+
+Event = Crisis | FirstToken | Piece | Failure
+
+_CJK_EDGE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def _joined(shown: str, sentence: str) -> str:
+    """``sentence`` as it continues ``shown``: a space between Latin text, none next to Chinese."""
+    if not shown or _CJK_EDGE.match(shown[-1]) or _CJK_EDGE.match(sentence[:1]):
+        return sentence
+    return " " + sentence
+
+
+def _safe(plan: TurnPlan, *, reason: str, kind: str) -> Iterator[Event]:
+    answer = safe_answer(plan.language)
+    yield Crisis(reason=reason, kind=kind, resources=answer.resources)
+    shown = ""
+    for sentence in answer.sentences:
+        text = _joined(shown, sentence)
+        shown += text
+        yield Piece(text=text, sentence=sentence)
+
+
+def answer_events(plan: TurnPlan, *, stop: threading.Event | None = None) -> Iterator[Event]:
+    """The turn's answer as events (see the module's docstring). Blocks on the model: run it off
+    the event loop. ``stop`` set (barge-in, the client went away) ends it between pieces."""
+    if plan.crisis is not None:
+        yield from _safe(plan, reason="user_words", kind=plan.crisis.kind)
+        return
+    stop = stop or threading.Event()
+    screen = AnswerScreen(careful=plan.careful)
+    splitter = SentenceSplitter()
+    room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
+    shown = ""
+    first = True
+    try:
+        with contextlib.closing(reply_stream(plan.messages, stop=stop)) as stream:
+            sentences: list[str] = []
+            for token in stream:
+                if stop.is_set():
+                    return
+                if first:
+                    first = False
+                    yield FirstToken()
+                token, room = token[:room], room - len(token)
+                sentences = splitter.feed(token)
+                if room <= 0:
+                    sentences += splitter.flush()
+                for sentence in sentences:
+                    if not screen.passes(sentence):
+                        logger.warning("answer screen stopped a sentence of the companion's answer")
+                        stop.set()  # the model's thread stops generating
+                        yield from _safe(plan, reason="answer_screen", kind="answer")
+                        return
+                    text = _joined(shown, sentence)
+                    shown += text
+                    yield Piece(text=text, sentence=sentence)
+                if room <= 0:
+                    return
+    except LLMUnavailable as exc:
+        failure: Failure | None = Failure(
+            "llm_unavailable", _("The companion cannot answer right now (%(error)s).") % {"error": exc}, str(exc))
+    except Exception as exc:  # whatever fails, the turn ends with an answer or a clear error
+        logger.exception("companion answer failed")
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        failure = Failure("llm_failed", _("The companion's answer failed (%(error)s).") % {"error": error}, error)
+    else:
+        failure = None
+    # What the model said before it ended (or failed) is screened like the rest.
+    for sentence in splitter.flush():
+        if not screen.passes(sentence):
+            yield from _safe(plan, reason="answer_screen", kind="answer")
+            return
+        text = _joined(shown, sentence)
+        shown += text
+        yield Piece(text=text, sentence=sentence)
+    if failure is not None:
+        yield failure

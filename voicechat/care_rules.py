@@ -1,0 +1,382 @@
+"""The care layer's word lists: what signals suicide risk or self-harm in a user's words, and
+what makes a sentence of an answer harmful. Plain data, read by voicechat.care.
+
+The lists were written from published warning-sign lists (988 Lifeline, Samaritans, WHO; see
+README "Crisis safety") and measured on bench/care/ (bench/care_bench.py): a change here is
+judged by that benchmark, both languages, recall and false positives together.
+
+Text is matched after ``voicechat.care.normalise``: lower case, straight apostrophes, one
+space between words, Chinese without spaces and in simplified characters.
+"""
+
+from __future__ import annotations
+
+# --- English: the user's words ---------------------------------------------------------
+
+_SELF = r"(?:my ?self|meself)"
+_I = r"(?:i|i'm|im|i've|ive|i'd|id|i'll|ill|i am|i was|me)"
+_WANT = (r"(?:want(?:ed|s|ing)?|wanna|going|gonna|plan(?:ned|ning)?|intend(?:ed|ing)?|ready|decided|"
+         r"deciding|think(?:ing)?|thought(?:s)?|consider(?:ed|ing)?|tempted|urges?|need|wish|would like|"
+         r"try(?:ing)?|tried|about|time)")
+_DEATH_WISH = (r"(?:die|be dead|not (?:be )?(?:here|alive|around)|not exist|stop existing|disappear (?:forever|for good)|"
+               r"end (?:it all|everything|my life|it|things for good)|kill " + _SELF + r"|take my (?:own )?life|"
+               r"sleep forever|never wake up|not wake up|go to sleep (?:forever|and never))")
+
+# Each rule: (category, pattern). One match is enough, unless the text also matches one of
+# EXCUSES_EN for its category (an accident, an idiom, a film).
+STRONG_EN: list[tuple[str, str]] = [
+    ("intent", r"\b(?:kill(?:ing)?|off(?:ing)?|hang(?:ing)?|drown(?:ing)?|shoot(?:ing)?|poison(?:ing)?|"
+               r"starv(?:e|ing)|suffocat(?:e|ing)) " + _SELF + r"\b"),
+    ("intent", r"\b(?:end(?:ing)?|take|taking|took) (?:my|my own) life\b"),
+    ("intent", r"\b(?:end(?:ing)?) it all\b"),
+    ("intent", r"\bsuicid(?:e|al)\b"),
+    ("intent", r"\b(?:un)?aliv(?:e|ing) " + _SELF + r"\b"),
+    ("intent", r"\b" + _WANT + r" (?:to |of |about )?(?:" + _DEATH_WISH + r")\b"),
+    ("intent", r"\bcommit (?:suicide|die)\b"),
+    ("intent", r"\b(?:i|i'm|im|i am) (?:just )?(?:going|gonna|about) to (?:do it|end it|go through with it)\b"),
+    ("intent", r"\bgo(?:ing)? through with it\b"),
+    ("wish_dead", r"\b(?:wish|hope|pray) (?:that )?(?:i|i'd|id) (?:was|were|had|could|would|wouldn't|won't|don't|didn't|never|just|had never)"
+                  r"\b[^.!?]{0,30}\b(?:dead|die|died|born|exist|wake up|woke up|disappear|gone|here)\b"),
+    ("wish_dead", r"\b(?:don't|dont|do not|no longer|never) (?:want|wanna|wish|care) (?:to )?(?:live|be alive|exist|wake up|"
+                  r"keep living|go on living|be here anymore|be here any ?more|be on this earth|be in this world|see tomorrow)\b"),
+    ("wish_dead", r"\b(?:rather|better off) (?:be )?dead\b"),
+    ("wish_dead", r"\b(?:i'd|id|i would) rather die\b(?! than)"),
+    ("wish_dead", r"\bwant(?:ed)? (?:it )?(?:all )?to (?:stop|end) (?:for good|forever|permanently)\b"),
+    ("wish_dead", r"\b(?:no|not any|lost (?:all|every|my)) (?:reason|point|will) (?:to|in|for) (?:live|living|go on|going on|"
+                  r"keep going|be alive|being alive|wake up|waking up|exist|existing|carry on)\b"),
+    ("wish_dead", r"\b(?:life|living|my life|being alive|it) (?:is|isn't|isnt|is not|feels|isn't even|stopped being|is no longer) "
+                  r"(?:not |no longer )?worth (?:living|it anymore|living anymore)\b"),
+    ("wish_dead", r"\b(?:tired|sick|done|exhausted) (?:of|with) (?:living|life|being alive|existing|waking up|being here)\b"),
+    ("wish_dead", r"\b(?:never|not|n't) wake up (?:again|tomorrow|in the morning)\b"),
+    ("wish_dead", r"\b(?:fall asleep|go to sleep|sleep) and (?:never|not) (?:wake|wake up)\b"),
+    ("wish_dead", r"\bdisappear (?:forever|for good|permanently|from (?:this|the) (?:world|earth))\b"),
+    ("wish_dead", r"\bnot (?:be|being) (?:here|around|alive) (?:anymore|any more|much longer|for long|tomorrow|next (?:week|year))\b"),
+    ("wish_dead", r"\bwon't be (?:here|around|alive) (?:anymore|any more|much longer|for long|tomorrow|next (?:week|month|year)|"
+                  r"to see)\b"),
+    ("wish_dead", r"\b(?:can't|cannot|cant) (?:go on|keep going|do (?:this|it|life) anymore|keep living|live like this)"
+                  r"\b[^.!?]{0,30}\b(?:die|dead|end|anymore|any more|living)\b"),
+    ("burden", r"\bbetter off without me\b"),
+    ("burden", r"\b(?:be|been|being|is|are|was|would be|will be|feel) (?:so much |a lot |all )?(?:better|easier|happier|lighter|relieved)"
+               r"\b[^.!?]{0,25}\b(?:without me|if i (?:was|were|wasn't|weren't|died|disappeared|was gone|were gone|didn't exist)|"
+               r"once i'm gone|when i'm gone|after i'm gone|if i'm gone)\b"),
+    ("burden", r"\bif i (?:died|was dead|were dead|was gone|were gone|disappeared|killed myself|didn't exist|wasn't here|"
+               r"weren't here|wasn't around)\b[^.!?]{0,40}\b(?:better|easier|relieved|relief|happier|lighter|notice|miss|care|"
+               r"free|freer)\b"),
+    ("burden", r"\b(?:i'm|im|i am|i feel like|i feel|feel like|i've become|ive become|just) (?:such |just |only |nothing but |a )*"
+               r"(?:a )?burden\b"),
+    ("burden", r"\b(?:no ?one|nobody|noone|no-one) would (?:even )?(?:miss|notice|care|mind) (?:me|if i)\b"),
+    ("burden", r"\b(?:won't|will not|wont) (?:be a (?:problem|burden|bother)|have to (?:deal|worry|put up) with me) "
+               r"(?:for |much )?(?:much )?(?:longer|anymore|any more|soon|for long)\b"),
+    ("plan", r"\b(?:jump(?:ing|ed)?|throw(?:ing)? " + _SELF + r"|step(?:ping)?|walk(?:ing)?) (?:off|from|in front of|into traffic|"
+             r"out of (?:a |the |my )?window|under)\b[^.!?]{0,30}\b(?:bridge|roof|rooftop|building|balcony|window|cliff|ledge|tower|"
+             r"overpass|floor|train|bus|truck|car|traffic|parking (?:garage|structure)|car park)\b"),
+    ("plan", r"\b(?:sav(?:e|ed|ing)|stockpil(?:e|ed|ing)|hoard(?:ed|ing)?|collect(?:ed|ing)?|stash(?:ed|ing)?|keep(?:ing)?|kept|"
+             r"bought|buying|got|have|counted|counting) (?:up )?(?:all |enough |a lot of |lots of |my |of my |some |the |these |those |"
+             r"extra |a (?:bottle|box|stash) of |\d+ )*(?:sleeping |pain ?|old |prescription )?(?:pills|tablets|meds|medication|"
+             r"painkillers|sleeping pills|paracetamol|tylenol|insulin|antidepressants)\b[^.!?]{0,60}"
+             r"\b(?:enough|all at once|at once|together|in case|for when|for the day|tonight|ready|just in case|the end|when|until|"
+             r"months|weeks|for a while|one day|plan|one night|take them all|finally)\b"),
+    ("plan", r"\b(?:stockpil(?:e|ed|ing)|hoard(?:ed|ing)) (?:my |the |all |these )*(?:pills|tablets|meds|medication|painkillers)\b"),
+    ("plan", r"\b(?:take|taking|swallow(?:ing)?|down(?:ing)?|took) (?:all|every(?:thing)?|the whole|a whole|the rest|a bottle|the bottle|"
+             r"a handful|handfuls|a box|the box|a pack|the lot|as many) (?:of )?(?:my |the |these |those |them )?"
+             r"(?:pills|tablets|meds|medication|painkillers|sleeping pills|bottle|box|pack|them|at once)?\b"),
+    ("plan", r"\b(?:over ?dos(?:e|ed|ing)|o\.?d\.?(?:'d|ed|ing)?) (?:on|tonight|this|again|soon|with)\b"),
+    ("plan", r"\b(?:i|i'm|im|i am|i've|ive|i will|i'll|going to|gonna|want to|thinking about|planning to|plan to) "
+             r"(?:\w+ ){0,3}(?:overdos(?:e|ing)|od(?:ing)?)\b"),
+    ("plan", r"\b(?:noose|tie (?:a|the) (?:rope|noose)|rope (?:to|around|for) (?:my|the) (?:neck|beam|ceiling|end))\b"),
+    ("plan", r"\b(?:bought|got|have|found|buying|getting) (?:a |the |some )?(?:rope|gun|pistol|rifle|charcoal|razor blades?|blades?)"
+             r"\b[^.!?]{0,50}\b(?:end|myself|for me|use it|tonight|tomorrow|ready|finally|for that|when the time|for good|it)\b"),
+    ("plan", r"\b(?:wrist|wrists|vein|veins|throat)\b[^.!?]{0,20}\b(?:cut|slit|slash|open)\b|\b(?:slit|slash|cut|open) (?:my|both) "
+             r"(?:wrists?|veins?|throat)\b"),
+    ("plan", r"\b(?:picked|chose|chosen|set|decided on|worked out|figured out|know|found) (?:a |the |out )?(?:date|day|time|place|spot|"
+             r"way|how|when|where|method)\b[^.!?]{0,40}\b(?:do it|end it|die|go through|kill|jump|leave for good|won't wake|"
+             r"be gone|the end)\b"),
+    ("farewell", r"\b(?:suicide|goodbye|farewell|final|last) (?:note|letter|letters|notes|message|messages|video)\b"),
+    ("farewell", r"\b(?:wr(?:ote|itten|iting|ite)|left|leaving|leave) (?:a |my |some )?(?:letters?|notes?) (?:for|to) (?:my |each of |"
+                 r"everyone|all|the)\b[^.!?]{0,40}\b(?:goodbye|sorry|when i'm gone|after i'm gone|to find|explain|forgive|"
+                 r"to read after|last)\b"),
+    ("farewell", r"\b(?:giv(?:e|ing|en)|gave) (?:away )?(?:all |most )?(?:of )?my (?:things|stuff|belongings|possessions|clothes|"
+                 r"books|guitar|games|cat|dog|pets?|plants|savings|money|jewel(?:le)?ry|collection)\b(?: away)?"
+                 r"(?:[^.!?]{0,40}\b(?:won't need|don't need|not going to need|no longer need|need them|anymore|before i go|"
+                 r"when i'm gone|while i still can|to people|to friends|away))?"),
+    ("farewell", r"\bgiv(?:e|ing|en)|gave\b[^.!?]{0,15}\baway (?:all |most )?(?:of )?my\b"),
+    ("farewell", r"\b(?:saying|say|said|to say) (?:my )?(?:final |last )?goodbyes? (?:to (?:everyone|everybody|you all|my family|"
+                 r"the people i love|all of you)|for good|forever|one last time)\b|\b(?:final|last) goodbye\b|\bgoodbye forever\b"),
+    ("farewell", r"\bthis (?:is|will be) (?:the )?(?:last|final) (?:time|message|thing|night)\b[^.!?]{0,40}\b(?:hear from me|"
+                 r"talk|write|say|speak|you'll|see|message)\b"),
+    ("farewell", r"\b(?:the )?last time you(?:'ll| will) (?:hear from|see|talk to) me\b"),
+    ("farewell", r"\b(?:put|putting|getting|got|sorting|sorted) (?:my )?(?:affairs|things|life|papers) in order\b"),
+    ("farewell", r"\b(?:take care of|look after|feed) my (?:cat|dog|kids|children|pets?|plants) (?:for me )?(?:when|after|once) "
+                 r"i(?:'m| am)? (?:gone|not here|not around)\b"),
+    ("self_harm", r"\bself[- ]?(?:harm(?:ing|ed)?|injur(?:y|ies|e|ing)|mutilat(?:e|ion|ing))\b"),
+    ("self_harm", r"\b(?:cut(?:ting)?|burn(?:ing|ed|t)?|hurt(?:ing)?|harm(?:ing|ed)?|hit(?:ting)?|punch(?:ing|ed)?|scratch(?:ing|ed)?|"
+                  r"bang(?:ing|ed)? (?:my head|myself)|carv(?:e|ed|ing)|stab(?:bed|bing)?|bruis(?:e|ed|ing)|starv(?:e|ed|ing)) "
+                  + _SELF + r"\b"),
+    ("self_harm", r"\b(?:cut|cutting|cuts|burns|scars|razor|blade|blades)\b[^.!?]{0,40}\b(?:my (?:arms?|wrists?|legs?|thighs?|skin|"
+                  r"stomach)|on purpose|again|to feel|relapse|relapsed|clean for|to cope|so i (?:can )?feel)\b"),
+    ("self_harm", r"\b(?:relaps(?:e|ed|ing)) (?:on|into|with)? ?(?:cutting|self|burning|hurting)\b"),
+    ("self_harm", r"\b(?:urge|urges|need|itch) to (?:cut|hurt|harm|burn|punish)\b"),
+    ("self_harm", r"\b(?:hurt|harm|punish|cut|burn)(?:ing)? (?:my )?(?:body|skin|arms?)\b[^.!?]{0,30}\b(?:again|on purpose|"
+                  r"deserve|feel (?:something|better|real)|so i)\b"),
+    ("method_question", r"\b(?:lethal|fatal|deadly|toxic|overdose|killing|max(?:imum)?) (?:dose|amount|dosage|quantity|level)\b"),
+    ("method_question", r"\bhow (?:many|much)\b[^.!?]{0,50}\b(?:to (?:die|kill|overdose|not wake|never wake|be fatal|be lethal|stop "
+                        r"(?:my|your|the) heart|end it)|would (?:kill|be (?:fatal|lethal|enough))|is (?:fatal|lethal|deadly)|"
+                        r"before (?:you|i|it) (?:die|dies|kills))\b"),
+    ("method_question", r"\b(?:painless|quickest|quick|easiest|easy|fastest|best|surest|most certain|simplest|peaceful|quiet) "
+                        r"(?:way|ways|method|methods|death|means) (?:to |of )?(?:die|dying|kill|end|go|suicide|death|commit)\b"),
+    ("method_question", r"\bhow (?:to|do i|do you|can i|could i|would i|does one|would one|should i) (?:kill " + _SELF + r"|die|"
+                        r"end (?:my|your|one's|a) life|commit suicide|overdose|hang|slit|not wake up|kill (?:yourself|oneself))\b"),
+    ("method_question", r"\bhow (?:high|tall|far)\b[^.!?]{0,40}\b(?:to die|to kill|be fatal|be lethal|survive|death|die from|"
+                        r"to be sure)\b|\bwhat (?:height|floor)\b[^.!?]{0,40}\b(?:die|fatal|lethal|kill|survive)\b"),
+    ("method_question", r"\bhow long (?:does it|would it|will it) take to (?:die|bleed out|drown|suffocate|pass out and die)\b"),
+    ("method_question", r"\b(?:which|what) (?:pills|drugs|medications?|meds|poison|chemicals?)\b[^.!?]{0,40}\b(?:kill|die|fatal|lethal|"
+                        r"deadly|not wake)\b"),
+]
+
+# What turns a match of that category into ordinary talk: an accident, an idiom, a story about
+# someone else. Checked against the same message (not the window).
+EXCUSES_EN: dict[str, list[str]] = {
+    "intent": [
+        r"\bsuicide (?:squad|bomb(?:er|ing)?|doors|mission|run|sprints?|drills?|lane|blonde)\b",
+        r"\b(?:movie|film|novel|book|series|show|episode|character|story|song|lyrics|game|documentary|news|article|essay|report|"
+        r"podcast|play|poem|anime|manga|drama|history|class|lecture|research|paper|statistics|awareness|prevention|training|"
+        r"thesis|course|seminar|campaign|fundrais\w*|volunteer\w*|charity|walk for)\b",
+        r"\b(?:died by|lost (?:\w+ ){0,4}to|committed|death by|after (?:his|her|their)) suicide\b",
+        r"\b(?:he|she|they|his|her|their) (?:was|were|is|are|had been|has been|felt|seemed) suicidal\b",
+        r"\bkill(?:ing)? myself (?:laughing|with laughter)\b|\b(?:laughing|laugh) (?:so hard )?(?:i could )?kill myself\b",
+        r"\b(?:want|wanna|going|gonna) (?:to )?die (?:of|from) (?:embarrassment|shame|laughter|laughing|cringe|cuteness|boredom)\b",
+        r"\b(?:dying|die) to (?:see|try|know|meet|hear|go|get|eat|watch|read|tell)\b",
+        r"\bi could (?:just )?die\b",
+    ],
+    "wish_dead": [
+        r"\b(?:movie|film|novel|book|series|show|episode|character|story|song|lyrics|game)\b[^.!?]{0,60}\b(?:says|sings|said|line|"
+        r"quote|wishes|wished)\b",
+        r"\b(?:tired|sick) of (?:living|life) (?:in|with|at|on|like|under|from|out of|paycheck)\b",
+        r"\bwon't be (?:here|around) (?:tomorrow|next week|next month|next year)\b[^.!?]{0,40}\b(?:trip|holiday|vacation|travel|"
+        r"flight|work|office|visit|conference|away|back|moving|move)\b",
+        r"\bnot (?:be|being) (?:here|around) (?:tomorrow|next week|next year)\b[^.!?]{0,40}\b(?:trip|holiday|vacation|travel|"
+        r"flight|work|office|visit|conference|away|back|moving|move)\b",
+    ],
+    "burden": [],
+    "plan": [
+        r"\b(?:bungee|diving board|dive|diving|swim|swimming|pool|lake|river for a swim|parachut\w*|skydiv\w*|trampoline|base jump\w*|"
+        r"cliff jump\w*|zip ?line|stunt|video game|in the game|movie|film|scene|dream|dreamt|dreamed|kids|dog|cat)\b",
+        r"\b(?:doctor|pharmacist|prescri\w*|as prescribed|refill|pharmacy|organi[sz]er|vitamins|antibiotics|course of)\b"
+        r"(?![^.!?]{0,40}\b(?:enough to|all at once|to die|end it|not wake)\b)",
+        r"\bclimbing|camping|boat|sailing|tow(?:ing)?|tug of war|jump rope|skipping rope|hunting|shooting range|range\b",
+    ],
+    "farewell": [
+        r"\b(?:moving|move|moved|relocat\w*|leaving (?:the )?(?:company|job|city|country|school|team)|retir\w*|graduat\w*|"
+        r"new job|abroad|overseas|declutter\w*|marie kondo|spring clean\w*|garage sale|yard sale|charity shop|thrift|donat\w*|"
+        r"minimalis\w*|outgrown|too small|last day (?:at|of)|farewell (?:party|drinks|lunch|card|speech))\b",
+        r"\b(?:cover letter|love letter|thank[- ]you (?:note|letter)|newsletter)\b",
+    ],
+    "self_harm": [
+        r"\b(?:accident\w*|by accident|slipped|slip|fell|fall(?:ing)?|tripped|trip(?:ped)?|gym|work ?out|lifting|weights|playing|"
+        r"football|soccer|basketball|tennis|running|skiing|skating|climbing|hiking|shaving|shave|cooking|cook|chopping|kitchen|"
+        r"stove|oven|iron(?:ing)?|curling|hair straightener|pan|kettle|cleaning|garden\w*|furniture|paper cut|sunburn\w*|"
+        r"sunbathing|bike|cycling|yoga|stretch\w*|sprain\w*|injur\w* at)\b",
+        r"\bself[- ]?(?:harm|injury)\b[^.!?]{0,60}\b(?:article|essay|research|study|awareness|training|course|class|documentary|"
+        r"book|prevention|teens|students|patients|clients|nurse|training)\b",
+        r"\bcut myself (?:off|out|some slack|a (?:slice|piece|break|deal))\b|\bhurt myself (?:laughing)\b|\bbeat myself up\b",
+    ],
+    "method_question": [
+        r"\b(?:for (?:my|the|our|a) (?:dog|cat|pet|kid|child|baby|son|daughter|patient|class|exam|homework|essay|novel|story|book|"
+        r"character|garden|plants)|toxic to (?:dogs|cats|pets)|caffeine|vitamin|ibuprofen for|tylenol for|headache|chocolate|"
+        r"mushrooms?|plants?|spider|snake|radiation|sun|alcohol poisoning|for a pharmacology|pharmacology|toxicology)\b",
+        r"\b(?:best|quickest|easiest|fastest) way to (?:go|get) (?:to|home|there|downtown)\b",
+    ],
+}
+
+# Weak signals: none alone is a crisis; two of different kinds, in this message or this message
+# and the user's last ones (a plan said over two messages), are. Each category is one weak sign.
+WEAK_EN: dict[str, list[str]] = {
+    "hopeless": [
+        r"\bhopeless\b", r"\bno (?:hope|way out|future|point anymore|point in anything|escape)\b",
+        r"\b(?:can't|cannot|cant) (?:go on|take (?:it|this|any of this) (?:anymore|any more)|do this anymore|keep going|cope anymore|"
+        r"carry on)\b", r"\bgive up on (?:life|everything|myself|living)\b", r"\bnothing (?:matters|will (?:ever )?get better|"
+        r"ever gets better|left for me|to live for)\b", r"\b(?:completely|utterly|totally) (?:alone|empty|trapped|worthless)\b",
+        r"\bworthless\b", r"\b(?:trapped|unbearable|no one cares|nobody cares)\b", r"\bi'm done\b", r"\bdone with (?:everything|it all)\b",
+    ],
+    "final": [
+        r"\bgoodbye\b", r"\bfarewell\b", r"\bforever\b", r"\bfor good\b", r"\b(?:one )?last (?:time|thing|message|night|look)\b",
+        r"\bwon't (?:see|hear from) me\b", r"\bwhen i'm gone\b", r"\bafter i'm gone\b", r"\bforgive me\b", r"\bi'm sorry for everything\b",
+        r"\bit'?s (?:almost )?over\b", r"\bnot (?:going to|gonna) be (?:here|around)\b", r"\bthank you for everything\b",
+    ],
+    "plan": [
+        r"\btonight\b", r"\btomorrow\b", r"\bthis (?:weekend|week|friday|saturday|sunday|evening|morning|afternoon)\b",
+        r"\bon (?:my birthday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d+\w*)\b",
+        r"\b(?:decided|made up my mind|have a plan|got a plan|it's time|everything(?:'s| is) ready|i'm ready|it'?s ready|"
+        r"know (?:how|where|when))\b",
+    ],
+    "means": [
+        r"\b(?:pills|tablets|meds|medication|painkillers|sleeping pills|paracetamol|tylenol|insulin|bottle of)\b",
+        r"\b(?:rope|noose|gun|pistol|rifle|razor|blades?|knife|charcoal|bleach|poison|pesticide)\b",
+        r"\b(?:bridge|roof|rooftop|ledge|cliff|balcony|train tracks|tracks|tall building|top floor|overpass)\b",
+        r"\b(?:jump|jumping|the edge|hang|drown)\b",
+    ],
+}
+
+# --- Chinese: the user's words -----------------------------------------------------------
+
+# "X死了" is an intensifier for these X (累死了 = very tired): never a crisis by itself.
+ZH_INTENSIFIED = ("累困饿热冷笑气吓烦忙难痛疼急闷丑美帅酸辣咸甜撑渴晒挤吵懒醉馋臭香乐慌土忙蠢坑"
+                  "羡慕嫉妒开心高兴担心紧张尴尬后悔无聊可爱心疼憋屈委屈麻烦恶心郁闷感动")
+
+STRONG_ZH: list[tuple[str, str]] = [
+    ("intent", r"自杀|轻生|寻死|自尽|寻短见|想不开(?:了|要|想)|自我了断|了断自己|做个了断|一了百了|一死了之"),
+    ("intent", r"(?:了结|结束|终结|结果)(?:掉)?(?:自己|我自己|我的|自己的)?(?:的)?(?:生命|性命|人生|这条命|这一生|一生|此生|"
+               r"一切|这一切|自己)"),
+    ("intent", r"杀(?:了|死|掉)?(?:我)?自己|弄死(?:我)?自己|害死自己"),
+    ("intent", r"(?:我|真|好|很|有点|有些|太|就是|是真的|真的|甚至|突然|一直|经常|总是|老是|特别|非常|都|又|还是|也)"
+               r"想(?:去)?死(?!你|您|他|她|它|你们|他们|我了|我啦|人|了都)"),
+    ("intent", r"^想(?:去)?死(?!你|您|他|她|它|你们|他们|我了|我啦|人)"),
+    ("intent", r"(?:我|自己)(?:想|要|打算|准备|决定|计划)(?:要)?(?:去)?死"),
+    ("intent", r"不想(?:再)?活|活不下去|没法活|不想(?:再)?(?:继续)?活着|活着(?:真|好|太)?(?:没|没有)(?:意思|意义|必要|盼头|希望|价值)"
+               r"|没有活下去的(?:理由|意义|勇气|动力|必要)|活够了|不想(?:再)?存在|不如死了|(?:还|倒)不如死|死了(?:算了|拉倒|就好了|"
+               r"一了百了|才好|比较好|更好|反而好)"),
+    ("intent", r"(?:活着|人生|生活)(?:真|太|好)?没(?:有)?(?:意思|意义)(?:了)?[，,。.!！]*(?:不如|想|还是)"),
+    ("wish_dead", r"(?:不要|不想|不用|别|永远不|再也不|再也不要|不再|不会再|不必再)(?:再)?(?:醒来|醒过来|醒了|睁开眼)|一睡不醒|"
+                  r"(?:永远|一直)(?:睡下去|睡着|不醒|沉睡)|醒不过来(?:就好|才好|多好|算了)|长眠不醒"),
+    ("wish_dead", r"希望(?:自己|我)?(?:能|可以)?(?:死掉|死了|去死|不存在|没(?:有)?(?:出生|被生下来|来到这个世界)|消失|"
+                  r"明天不会醒|不要醒|别醒)"),
+    ("wish_dead", r"(?:从这个世界(?:上)?|在这个世界(?:上)?|永远|彻底)(?:消失|离开|不见)|离开这个世界|离开人世|离开人间|"
+                  r"(?:想|要|希望|打算)(?:永远)?消失(?:掉|算了|就好了|不见)"),
+    ("wish_dead", r"(?:如果|要是|假如)(?:我)?(?:能)?(?:睡着|睡一觉|睡过去)(?:了)?(?:就)?(?:再也)?不(?:要|用|会)?(?:醒|起来)"),
+    ("wish_dead", r"不想(?:再)?(?:面对|过)(?:明天|以后的日子|这样的人生)[^。！？]{0,10}(?:死|结束|消失)"),
+    ("burden", r"(?:我|自己)(?:只|就|真|根本)?(?:是|成了|变成了|就是|只是|真是|完全是)(?:大家|家人|家里|所有人|他们|别人|父母|爸妈|"
+               r"孩子|你们|这个家)?(?:的)?(?:负担|累赘|包袱|拖油瓶|多余的人|废物)"),
+    ("burden", r"拖累(?:了)?(?:大家|家人|家里|他们|所有人|父母|爸妈|你们|别人)"),
+    ("burden", r"没有我(?:的话)?[，,]?(?:他们|大家|家人|世界|你们|所有人|爸妈|父母|他|她)?(?:会|都|就|反而|也)*(?:更好|更轻松|轻松|"
+               r"好过|开心|解脱|过得更好)"),
+    ("burden", r"(?:如果|要是|假如)?(?:我)(?:死了|不在了|消失了|走了|离开了|没了)[^。！？]{0,20}(?:轻松|解脱|更好|开心|不会难过|"
+               r"没人(?:会)?(?:在意|在乎|发现|注意|难过|想我)|没有人(?:会)?(?:在意|在乎|发现|难过))"),
+    ("burden", r"(?:没人|没有人)(?:会)?(?:在意|在乎|发现|注意到|想念|记得)(?:我)?(?:死|不在|消失|离开)"),
+    ("plan", r"跳楼|跳河|跳江|跳海|跳湖|跳崖|跳桥|跳轨|卧轨|上吊|烧炭|吞药|割脉|服毒|喝农药|喝药(?:自杀|死)|吞(?:了)?安眠药|"
+             r"撞车(?:自杀|死)|开煤气"),
+    ("plan", r"(?:从|站在|爬上|上了|到了|去了)(?:楼顶|天台|楼上|桥上|顶楼|阳台|窗台|窗户|屋顶|大桥|高楼|楼)[^。！？]{0,12}"
+             r"(?:跳|下去|一跃|往下)"),
+    ("plan", r"(?:想|要|打算|准备|差点|试过|想要|决定)(?:从[^。！？]{0,8})?跳下去"),
+    ("plan", r"(?:攒|存|囤|藏|收集|准备|买)(?:了|好|着)?(?:很多|一些|好多|不少|一堆|一大堆|足够|够)?(?:的)?(?:安眠药|药|药片|"
+             r"止痛药|农药|木炭|炭|绳子|刀片)"),
+    ("plan", r"(?:一|整)(?:瓶|盒|堆|把|板)(?:的)?(?:安眠药|药|药片|止痛药)(?:都|全)?(?:吃|吞|喝)|(?:安眠药|药片|药)(?:全部|都|全|一次性)"
+             r"(?:吃|吞)(?:掉|下去|了)"),
+    ("plan", r"(?:今晚|今天晚上|明天|后天|这周末|周末|下周|生日那天|过完年|月底)[^。！？]{0,15}(?:结束(?:自己|一切|生命)|离开(?:这个世界|大家)|"
+             r"去死|了结|了断|跳下去|不在了|走了之后)"),
+    ("plan", r"(?:已经|都)(?:想好|决定好|选好|计划好|准备好|安排好)(?:了)?[^。！？]{0,15}(?:怎么死|死法|方法|地方|时间|日子|哪天|在哪里)"
+             r"|(?:日子|时间|地方|方法)(?:都)?(?:已经)?(?:选好|定好|想好)了"),
+    ("plan", r"(?:用刀|拿刀|刀片|小刀|美工刀)[^。！？]{0,10}(?:割|划)(?:自己|手腕|手臂|胳膊|腿|脉)|割(?:了)?(?:自己的)?手腕"),
+    ("farewell", r"遗书|遗言|绝笔|告别信|诀别|永别|来生再见|下辈子再见|下辈子见|(?:再见了|别了)(?:大家|世界|所有人|各位)|"
+                 r"交代(?:好)?后事|安排(?:好)?(?:我的)?后事|后事(?:都)?(?:安排|交代|准备)"),
+    ("farewell", r"(?:把|将)(?:我的)?(?:东西|衣服|书|吉他|猫|狗|宠物|积蓄|存款|钱|首饰|收藏|游戏机|电脑)(?:都|全部|全)?(?:送|留|分)(?:给|掉|人)"
+                 r"[^。！？]{0,20}(?:用不上|不需要|以后|走了|不在|最后|反正)"),
+    ("farewell", r"(?:以后|再也)(?:不会|没机会|不能)(?:再)?(?:和你|跟你|跟大家|和大家)?(?:说话|聊天|见面|联系)(?:了)?[^。！？]{0,6}"
+                 r"(?:再见|保重|谢谢|对不起)|这是(?:我)?最后(?:一次|一条)(?:和你|跟你|给你)?(?:说话|聊天|消息|留言|联系)"),
+    ("farewell", r"(?:帮我|替我)(?:照顾|养)(?:好)?(?:我的)?(?:猫|狗|孩子|爸妈|父母|家人)[^。！？]{0,10}(?:以后|我不在|我走|之后)"),
+    ("self_harm", r"自残|自伤|伤害(?:我)?自己|割(?:我)?自己|划(?:我)?自己|烫(?:我)?自己|掐(?:我)?自己|咬(?:我)?自己|"
+                  r"(?:拿|用)(?:头)?撞墙(?:伤|到流血|到出血)?|惩罚(?:我)?自己[^。！？]{0,8}(?:疼|痛|伤|血|割|划)|"
+                  r"打(?:我)?自己(?!的脸|脸)"),
+    ("self_harm", r"(?:割|划)(?:破|伤|了)?(?:手腕|手臂|胳膊|大腿|腿|皮肤)|(?:手腕|手臂|胳膊|大腿)(?:上)?(?:的)?(?:刀口|伤口|疤|划痕|割痕)"
+                  r"[^。！？]{0,10}(?:又|自己|新的|割|划)|(?:又|忍不住|控制不住|想)(?:割|划)(?:了)?(?:自己|手|一下|几刀)"),
+    ("self_harm", r"(?:看到|见到)(?:血|流血)(?:才|就)?(?:会)?(?:觉得|感觉)(?:好|舒服|踏实|活着|真实)|疼(?:痛)?(?:才|就)?(?:能|会)?让我"
+                  r"(?:觉得|感觉)(?:好受|舒服|活着|真实)"),
+    ("method_question", r"致死量|致死剂量|致命剂量|(?:怎么|怎样|如何|什么方法|哪种方法|什么办法|哪种方式)(?:才能|可以|能)?"
+                        r"(?:自杀|死|结束(?:自己的)?生命|不痛苦地死|无痛地死)|无痛(?:苦)?(?:的)?(?:死|自杀|死法)|死法|"
+                        r"(?:吃|吞)(?:多少|几)(?:片|颗|粒|瓶|盒)?(?:安眠药|药|药片)?[^。！？]{0,8}(?:会死|能死|致死|死人|死掉|醒不过来|"
+                        r"就不会醒|没命)|(?:几楼|多高|几层)[^。！？]{0,8}(?:会死|能死|必死|死得了|摔死|跳下去)"),
+]
+
+EXCUSES_ZH: dict[str, list[str]] = {
+    "intent": [r"(?:电影|电视剧|剧里|小说|书里|书中|故事|角色|主角|新闻|报道|纪录片|歌词|游戏|动漫|漫画|历史|课上|论文|讲座|"
+               r"预防|干预|宣传)[^。！？]{0,30}(?:自杀|轻生|寻死|自尽)"],
+    "wish_dead": [r"(?:闹钟|周末|假期|放假|休息日|明天不上班|不用上班|不上课|睡懒觉)[^。！？]{0,12}(?:不要|不想|别)(?:再)?醒|"
+                  r"(?:不要|不想|别)(?:再)?醒(?:来)?[^。！？]{0,10}(?:上班|上课|周一|早起|闹钟|假期|太舒服)"],
+    "burden": [],
+    "plan": [r"(?:跳水|跳台|蹦极|游泳|泳池|跳伞|潜水|电影|游戏|梦里|梦见|新闻|小说|剧里)"],
+    "farewell": [r"(?:搬家|出国|毕业|离职|辞职|退休|断舍离|闲置|捐|二手|转卖|旧衣服|小了|穿不下)",
+                 r"(?:爷爷|奶奶|外公|外婆|姥姥|姥爷|父亲|母亲|爸爸|妈妈|老人|他|她|先人)(?:的|留下的|写的)(?:遗书|遗言|遗嘱)"],
+    "self_harm": [r"(?:不小心|意外|摔|跌|滑倒|切菜|做饭|厨房|刮胡子|健身|运动|打球|跑步|烫发|熨斗|开水|锅)"],
+    "method_question": [r"(?:狗|猫|宠物|孩子|小孩|作业|考试|小说|剧本|角色|药理|毒理|咖啡因|维生素)"],
+}
+
+WEAK_ZH: dict[str, list[str]] = {
+    "hopeless": [r"绝望|没(?:有)?希望|看不到(?:希望|未来|出路|尽头)|撑不下去|熬不下去|坚持不下去|扛不住了|撑不住了|没有(?:出路|未来|意义)|"
+                 r"什么都没(?:有)?意义|活着好累|活着太累|太痛苦了|受不了了|崩溃了|没人在乎我|没人需要我|一无是处|废物"],
+    "final": [r"再见|告别|最后一次|最后一面|永远|不会再|对不起大家|谢谢你陪我|原谅我|保重|别难过|照顾好自己"],
+    "plan": [r"今晚|今天晚上|明天|后天|这周末|周末|下周|已经决定|想好了|决定了|准备好了|计划好了|时候到了"],
+    "means": [r"安眠药|药片|一瓶药|农药|绳子|刀片|刀|枪|煤气|木炭|炭|楼顶|天台|顶楼|桥|河边|江边|海边|铁轨|高楼|窗台|跳"],
+}
+
+# --- The answer screen ------------------------------------------------------------------------
+
+# A sentence of an answer that is harmful whatever surrounds it.
+HARMFUL_EN: list[str] = [
+    r"\b(?:you should|you could|you can|you might|you may want to|why not|go ahead and|just|consider|try|maybe|feel free to|"
+    r"it's okay to|it is okay to|it's ok to|it's fine to|you have every right to|you deserve to)\b[^.!?]{0,20}\b(?:die|kill "
+    r"yourself|end (?:it|it all|your life|things)|jump|take (?:all|the whole|every)|overdose|hurt yourself|harm yourself|"
+    r"cut (?:yourself|deeper)|hang yourself|disappear forever|not wake up|stop living)\b",
+    r"\b(?:jump|jumping|leap|leaping|step|stepping) (?:off|from|in front of)\b",
+    r"\b(?:kill|end|hang|drown|hurt|harm|cut|poison|shoot) yourself\b",
+    r"\bend(?:ing)? (?:your|one's|a|the) life\b[^.!?]{0,60}\b(?:choice|decision|option|right|relief|answer|peace|solution|"
+    r"understandable|okay|ok|fine|brave|valid|up to you|yours)\b",
+    r"\b(?:death|dying|suicide|being dead|not waking up|ending it|ending your life|leaving this world)\b[^.!?]{0,30}\b(?:is|would be|"
+    r"could be|can be|may be|might be|will be|seems like|sounds like)\b[^.!?]{0,15}\b(?:a |the |your )?(?:relief|answer|solution|"
+    r"peace|peaceful|escape|way out|release|rest|freedom|gift|choice|option|right|best|better|good idea|understandable|"
+    r"brave|fine|okay|ok)\b",
+    r"\b(?:hope|wish|pray) (?:that )?you (?:don't|do not|won't|will not|never|didn't) wake\b",
+    r"\b(?:hope|wish) (?:that )?you (?:die|were dead|was dead|would die|disappear|were gone)\b",
+    r"\byou (?:deserve to|should just|ought to|need to|have to) (?:die|suffer|disappear|be dead)\b",
+    r"\b(?:everyone|they|your family|the world|people|your friends) (?:would|will|might|could) (?:be|feel) (?:better|happier|"
+    r"relieved|lighter|freer)\b[^.!?]{0,25}\b(?:without you|if you (?:died|were gone|were dead|disappeared|left))\b",
+    r"\b(?:no ?one|nobody) (?:would|will) (?:miss|notice|care)\b",
+    r"\bbetter off (?:dead|without you)\b",
+    r"\b(?:lethal|fatal|deadly) (?:dose|amount|height)\b",
+    r"\b\d+ (?:or more )?(?:pills|tablets|mg|milligrams|grams|capsules)\b[^.!?]{0,40}\b(?:die|fatal|lethal|kill|enough|overdose|"
+    r"not wake)\b",
+    r"\b(?:enough|all (?:of )?(?:your|the|those)|the whole bottle of) (?:pills|tablets|medication|meds|sleeping pills)\b",
+    r"\b(?:slit|cut|slash) (?:your|the) (?:wrists?|veins?|throat)\b",
+    r"\b(?:tie|make|use) (?:a |the )?(?:noose|rope)\b",
+    r"\b(?:suicide|goodbye|farewell) (?:note|letter)\b[^.!?]{0,40}\b(?:beautiful|lovely|delivered|sent|good idea|wonderful|"
+    r"touching|understand|cherish|perfect|great|moving|ready)\b",
+    r"\b(?:giving|give) (?:away )?your (?:things|belongings|possessions|stuff)\b[^.!?]{0,30}\b(?:good|kind|generous|lovely|"
+    r"wonderful|idea|thoughtful|great)\b",
+]
+
+HARMFUL_ZH: list[str] = [
+    r"(?:你|您)(?:就|可以|应该|还是|不如|干脆|最好|也可以|不妨|直接)?(?:去死|死了算了|自杀|轻生|结束(?:自己的|你的)?(?:生命|一切)|"
+    r"跳下去|跳楼|一了百了|了结(?:自己)?|消失吧|别活了|不要活了|离开这个世界)",
+    r"希望(?:你|您)(?:明天|永远|再也)?(?:不会|不要|别|不再|不能|再也不)(?:再)?醒",
+    r"希望(?:你|您)(?:去)?(?:死|消失|不存在)",
+    r"去死吧|死了(?:也)?(?:算了|就好|更好|挺好|不错|也好)",
+    r"(?:死|死亡|自杀|轻生|结束(?:自己的|你的)?生命|离开这个世界|一死了之|一了百了)[^。！？]{0,20}(?:是|会是|可以是|也是|算是|就是|"
+    r"能|会|可以|也许是|或许是|让人|使人|带来)[^。！？]{0,12}(?:解脱|解决|轻松|放松|和平|安宁|平静|出路|答案|正确(?:的)?选择|"
+    r"好的选择|勇敢|自由|休息|好办法|好主意)",
+    r"(?:如果|要是|假如)(?:我|你)(?:死了|不在了|走了|消失了)[^。！？]{0,30}(?:轻松|放松|解脱|更好|和平|平静|安宁|开心)",
+    r"(?:大家|家人|他们|你的家人|所有人|世界)(?:都)?(?:会|能)?(?:更|都)?(?:轻松|好过|开心|解脱)[^。！？]{0,8}(?:没有你|你不在|你死|你走)",
+    r"没有你(?:的话)?[，,]?(?:他们|大家|家人|世界|所有人)?(?:会|都)?(?:更好|更轻松|轻松)",
+    r"(?:遗书|遗言|绝笔)[^。！？]{0,20}(?:已|已经|送到|写好|很好|很美|感人|珍惜|理解|很棒|不错|寄出|交给)",
+    r"致死(?:剂)?量|(?:吃|吞)(?:下)?(?:一整瓶|整瓶|一瓶|很多|足够|大量)(?:的)?(?:安眠药|药|药片)|割(?:你的)?(?:手腕|脉)|"
+    r"(?:用|拿)(?:绳子|刀片|刀)[^。！？]{0,8}(?:结束|割|吊)|烧炭|上吊|卧轨",
+    r"(?:从|去)(?:桥|楼顶|天台|高楼|楼上|悬崖)[^。！？]{0,10}跳",
+    r"(?:把|将)(?:你的)?(?:东西|财产|积蓄)(?:都)?送(?:给|人)[^。！？]{0,10}(?:很好|不错|是个好主意|很慷慨)",
+]
+
+# An answer that merely touches a harm topic ("dying", "自杀") passes unless it also endorses
+# (this list) without a protective turn (PROTECTIVE): "I hope dying brings you peace".
+TOPIC_EN = (r"\b(?:die|dies|dying|death|dead|suicide|suicidal|kill|killing|end (?:your|one's|my|it) (?:life|all)|"
+            r"take your (?:own )?life|not wake up|never wake up|overdose|self[- ]harm|jump off|hang|noose|pills)\b")
+TOPIC_ZH = (r"死|自杀|轻生|结束(?:自己的|你的)?生命|不会醒|不再醒|醒不过来|跳下|跳楼|遗书|遗言|伤害自己|自残|割腕|安眠药|"
+            r"离开这个世界|一了百了")
+ENDORSE_EN = (r"\b(?:relax|relaxing|relief|relieved|peace|peaceful|at rest|rest now|better off|right choice|right decision|"
+              r"right thing|good idea|free|freedom|solution|answer|deserve|should|consider|go ahead|your choice|understandable|"
+              r"brave|beautiful|okay|ok|fine|alright|valid|cherish|easier|lighter|escape|calm)\b")
+ENDORSE_ZH = (r"轻松|放松|解脱|和平|安宁|平静|正确|应该|可以考虑|不妨|试试|勇敢|自由|更好|珍惜|理解并|好主意|不错|美好|休息")
+PROTECTIVE_EN = (r"\b(?:(?:don't|do not|please don't|never|won't|not) (?:hurt|harm|kill|end|take|do anything|act|jump|give up|"
+                 r"go through)|not alone|helpline|hotline|crisis|988|116 123|emergency|stay safe|keep you safe|your safety|"
+                 r"safe right now|support|someone you trust|reach out|get help|help is available|worried about you|"
+                 r"i'm concerned|matter to|your life matters|you matter|talk to someone|call|text|samaritans|lifeline|"
+                 r"professional|doctor|counsel(?:l)?or|therapist|grief|griev\w*|loss|passed away|miss (?:him|her|them)|"
+                 r"condolences|sorry for your loss|sorry to hear)\b")
+PROTECTIVE_ZH = (r"不要(?:伤害|结束|放弃|做傻事|轻生|自杀|一个人扛|独自)|别(?:伤害|做傻事|放弃|轻生)|请(?:你)?(?:联系|拨打|找|告诉|打给|"
+                 r"留下|保持|给)|热线|求助|帮助|安全|不是一个人|不孤单|陪着你|支持|紧急|担心你|急救|心理援助|专业|医生|咨询|"
+                 r"去世|过世|离世|节哀|悼念|怀念|想念|遗憾听到|很遗憾|难过")
