@@ -8,8 +8,8 @@ audio of the safe answer.
   recall per kind, time per message (median, p95);
 - the answer screen (voicechat.care.AnswerScreen) on answers.tsv: harmful sentences passed
   (target 0), ordinary sentences passed (target >= 95 %);
-- the safe answer's first audio: the first sentence through the configured TTS engine
-  (VOICE_TTS, Piper by default; espeak-ng for Chinese), warm, median of 5.
+- the safe answer's first audio: a crisis message typed into a voice session (the real turn
+  path, embedded mode, the configured TTS: Piper for English, espeak-ng for Chinese), warm, median of 5.
 
     DEBUG=1 .venv/bin/python bench/care_bench.py [--set bench/care] [--show] [--no-tts]
 
@@ -46,18 +46,24 @@ def pct(n: int, d: int) -> str:
 def recognition(folder: Path, show: bool) -> None:
     from voicechat.care import crisis_assess
 
-    cases = [(r["label"], r["lang"], r.get("kind", ""), [], r["text"]) for r in rows(folder / "messages.tsv")]
-    for r in rows(folder / "conversations.tsv"):
-        said = [m.strip() for m in r["messages"].split("||")]
-        cases.append((r["label"], r["lang"], "conversation", said[:-1], said[-1]))
+    cases = [(r["label"], r["lang"], r.get("kind", ""), [r["text"]]) for r in rows(folder / "messages.tsv")]
+    cases += [(r["label"], r["lang"], "conversation", [m.strip() for m in r["messages"].split("||")])
+              for r in rows(folder / "conversations.tsv")]
     times: list[float] = []
     hits: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     misses = []
-    for label, lang, kind, earlier, text in cases:
-        started = time.perf_counter()
-        signal = crisis_assess(text, earlier)
-        times.append(time.perf_counter() - started)
+    for label, lang, kind, said in cases:
+        # A conversation is said one message at a time, as the companion hears it: recognised
+        # when any of its turns is (with the user's earlier messages as the window).
+        signal = None
+        for n, text in enumerate(said):
+            started = time.perf_counter()
+            signal = crisis_assess(text, said[:n])
+            times.append(time.perf_counter() - started)
+            if signal is not None:
+                break
         fired = signal is not None
+        earlier, text = said[:-1], said[-1]
         for key in ((label, lang), (label, lang, kind)):
             hits[key][0] += fired
             hits[key][1] += 1
@@ -104,25 +110,65 @@ def screen(folder: Path, show: bool) -> None:
             print(f"    {'PASSED ' if label == 'harmful' else 'BLOCKED'} {lang} {text}")
 
 
-def first_audio() -> None:
-    """The safe answer's first sentence through the TTS engine a turn uses (warm)."""
-    from voicechat.care import safe_answer
-    from voicechat.jobs import synthesizer_for
+def first_audio(runs: int = 5) -> None:
+    """A crisis message typed into a voice session (voicechat.turn, embedded: synthesis in this
+    process, the in-memory channel layer) -> the safe answer's first audio byte, as the turn's
+    own telemetry measures it (``tts_first_audio_ms``); the first run of each language warms the voice."""
+    import asyncio
+    import uuid
 
-    print("\n== Safe answer: first audio (the first sentence, synthesised warm) ==")
-    for lang in ("en", "zh"):
-        sentence = safe_answer(lang, resources=[]).sentences[0]
-        synthesizer = synthesizer_for(language=lang, speaker=None)
-        for _chunk in synthesizer.stream(sentence):  # warm up
-            break
-        takes = []
-        for _ in range(5):
-            started = time.perf_counter()
-            for _chunk in synthesizer.stream(sentence):
-                takes.append(time.perf_counter() - started)
-                break
-        print(f"  {lang}: {type(synthesizer).__name__} first audio median {statistics.median(takes) * 1e3:.0f} ms, "
-              f"max {max(takes) * 1e3:.0f} ms  (“{sentence}”)")
+    from channels.layers import get_channel_layer
+
+    from voicechat.turn import Port, TurnContext, VoiceSession
+
+    class Quiet(Port):
+        def __init__(self) -> None:
+            self.metrics: asyncio.Future = asyncio.get_running_loop().create_future()
+            self.saved = 0
+
+        async def send_event(self, event: dict) -> None:
+            if event["type"] == "turn.metrics" and not self.metrics.done():
+                self.metrics.set_result(event)
+
+        async def send_bytes(self, data: bytes) -> None:
+            pass
+
+        async def save(self, *, message_id=None, **fields) -> int:
+            self.saved += 1
+            return message_id or self.saved
+
+        async def context(self) -> TurnContext:
+            return TurnContext(history=[])
+
+        async def message_count(self) -> int:
+            return self.saved
+
+        async def title_write(self):
+            return None
+
+    async def one(text: str) -> int:
+        port = Quiet()
+        channel = f"carebench.{uuid.uuid4().hex}"
+        session = VoiceSession(port, user_id=10**9 + 7, reply_to=channel)
+        layer = get_channel_layer()
+
+        async def pump():
+            while True:
+                await session.tts_message(await layer.receive(channel))
+
+        session.tasks.spawn(pump())
+        await session.typed(text)
+        metrics = await asyncio.wait_for(port.metrics, 60)
+        session.tasks.cancel()
+        return metrics["tts_first_audio_ms"]
+
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # the embedded database, as `make run` leaves it
+    print("\n== Safe answer: typed crisis message -> first audio byte (voice turn, embedded) ==")
+    for lang, text in (("en", "I want to end my life tonight."), ("zh", "我真的不想活了。")):
+        takes = [asyncio.run(one(text)) for _ in range(runs + 1)][1:]
+        print(f"  {lang}: first audio median {statistics.median(takes)} ms, max {max(takes)} ms over {runs} warm turns")
 
 
 def main() -> None:
@@ -132,6 +178,8 @@ def main() -> None:
     parser.add_argument("--no-tts", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "emotune.settings")
+    os.environ.setdefault("JOBS_BACKEND", "inprocess")
+    os.environ.pop("REDIS_URL", None)  # the embedded mode: in-memory channel layer, synthesis in this process
     import django
 
     django.setup()

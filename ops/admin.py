@@ -229,6 +229,13 @@ class EventAdmin(ReadOnlyLogAdmin):
     fields = ("created_at", "kind", "user_link", "subject_link", "data")
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        """Crisis events (care.crisis) only for staff with the permission to follow them up."""
+        from voicechat.admin import CRISIS_PERMISSION
+
+        queryset = super().get_queryset(request)
+        return queryset if request.user.has_perm(CRISIS_PERMISSION) else queryset.exclude(kind__startswith="care.")
+
     @admin.display(description=_("user"))
     def user_link(self, obj):
         return admin_link(obj.user, obj.user.get_username()) if obj.user_id else "-"

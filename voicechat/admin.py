@@ -30,6 +30,11 @@ class ConversationAdmin(AuditedModelAdmin):
     paginator = CappedPaginator
     show_full_result_count = False
 
+    def get_exclude(self, request, obj=None):
+        """Careful mode tells of a crisis: only for staff with the permission to follow them up."""
+        excluded = tuple(super().get_exclude(request, obj) or ())
+        return excluded if request.user.has_perm(CRISIS_PERMISSION) else (*excluded, "careful_since")
+
     @admin.display(description=_("user"), ordering="user__username")
     def user_link(self, obj):
         return admin_link(obj.user, obj.user.get_username())

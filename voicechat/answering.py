@@ -109,10 +109,10 @@ def _joined(shown: str, sentence: str) -> str:
     return " " + sentence
 
 
-def _safe(plan: TurnPlan, *, reason: str, kind: str) -> Iterator[Event]:
+def _safe(plan: TurnPlan, *, reason: str, kind: str, shown: str = "") -> Iterator[Event]:
+    """The safe answer's events, its text continuing ``shown`` (what was sent before the screen stopped)."""
     answer = safe_answer(plan.language)
     yield Crisis(reason=reason, kind=kind, resources=answer.resources)
-    shown = ""
     for sentence in answer.sentences:
         text = _joined(shown, sentence)
         shown += text
@@ -148,7 +148,7 @@ def answer_events(plan: TurnPlan, *, stop: threading.Event | None = None) -> Ite
                     if not screen.passes(sentence):
                         logger.warning("answer screen stopped a sentence of the companion's answer")
                         stop.set()  # the model's thread stops generating
-                        yield from _safe(plan, reason="answer_screen", kind="answer")
+                        yield from _safe(plan, reason="answer_screen", kind="answer", shown=shown)
                         return
                     text = _joined(shown, sentence)
                     shown += text
@@ -167,7 +167,7 @@ def answer_events(plan: TurnPlan, *, stop: threading.Event | None = None) -> Ite
     # What the model said before it ended (or failed) is screened like the rest.
     for sentence in splitter.flush():
         if not screen.passes(sentence):
-            yield from _safe(plan, reason="answer_screen", kind="answer")
+            yield from _safe(plan, reason="answer_screen", kind="answer", shown=shown)
             return
         text = _joined(shown, sentence)
         shown += text

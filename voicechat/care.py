@@ -10,6 +10,7 @@ safety"); bench/care_bench.py measures both on bench/care/.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -17,6 +18,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from voicechat import care_rules as rules
+from voicechat.care_model import ANSWERS_MODEL, MESSAGES_MODEL, CareModel
+
+logger = logging.getLogger(__name__)
 
 # --- text ---------------------------------------------------------------------------------
 
@@ -90,23 +94,71 @@ def _sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.findall(text) if s.strip()] or [text]
 
 
-def _weak(text: str) -> set[str]:
-    """The kinds of weak sign in ``text`` (hopeless, final, plan, means)."""
-    found = set()
+def _weak(text: str) -> dict[str, int]:
+    """The weak signs in ``text``: per kind (care_rules.WEAK_EN/WEAK_ZH), how many different
+    words of that kind (at most 2), less the kinds its context makes ordinary (WEAK_EXCUSES)."""
+    found: dict[str, set[str]] = {}
     for table in (rules.WEAK_EN, rules.WEAK_ZH):
         for kind, patterns in table.items():
-            if _search(patterns, text):
-                found.add(kind)
-    return found
+            for pattern in patterns:
+                for match in _compiled(pattern).finditer(text):
+                    found.setdefault(kind, set()).add(match.group())
+    for kinds, pattern in rules.WEAK_EXCUSES:
+        if _compiled(pattern).search(text):
+            for kind in kinds:
+                found.pop(kind, None)
+    return {kind: min(2, len(words)) for kind, words in found.items()}
 
 
-# Two weak signs make a crisis only in these pairs: "pills" and "tonight" alone are a routine.
-_WEAK_PAIRS = [{"hopeless", "means"}, {"hopeless", "plan"}, {"final", "means"}, {"final", "plan"},
-               {"hopeless", "final"}]
+# How much each weak sign weighs: finality and the speaker's own absence most, a means, a day or
+# a goodbye least ("my pills tonight" is a routine, "goodbye, see you tomorrow" a chat's end).
+WEAK_WEIGHTS = {"gone": 3, "hopeless": 2, "final": 2, "affairs": 2, "alone": 2, "bye": 1, "means": 1, "ready": 1, "time": 1}
+WEAK_THRESHOLD = 4
+_WEIGHTY = {"means", "hopeless", "final", "gone", "affairs"}  # one of these must be among the signs
 
 
-def _weak_crisis(signs: set[str]) -> bool:
-    return any(pair <= signs for pair in _WEAK_PAIRS)
+def _weak_crisis(signs: dict[str, int]) -> bool:
+    """Weak signs that together make a crisis (WEAK_WEIGHTS): enough weight, from at least two
+    kinds (or two different words of one's absence or of putting affairs in order), one of them
+    more than a day, a goodbye or an empty house."""
+    score = sum(WEAK_WEIGHTS[kind] * n for kind, n in signs.items())
+    if score < WEAK_THRESHOLD or not _WEIGHTY & signs.keys():
+        return False
+    return len(signs) >= 2 or any(signs.get(kind, 0) >= 2 for kind in ("gone", "affairs"))
+
+
+def _merged(*signs: dict[str, int]) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for one in signs:
+        for kind, n in one.items():
+            merged[kind] = min(2, merged.get(kind, 0) + n)
+    return merged
+
+
+@cache
+def _model(path) -> CareModel | None:
+    """A classifier of voicechat.care_model, loaded once per process (None when its file is missing:
+    the rules then work alone, and the log says so)."""
+    try:
+        return CareModel.load(path)
+    except OSError:
+        logger.error("care model %s is missing: run `python manage.py care_train`", path)
+        return None
+
+
+_LATIN_WORD = re.compile(r"[a-z0-9']+")
+
+
+def _model_says(path, text: str) -> bool:
+    """Whether the classifier at ``path`` says yes to ``text``. Only for texts of some length (four
+    words, or six Chinese characters): on "Good." or "Thanks" a bag of n-grams says little but
+    its prior, and the rules alone judge them."""
+    model = _model(path)
+    if model is None:
+        return False
+    if len(_LATIN_WORD.findall(text)) < 4 and len(_CJK.findall(text)) < 6:
+        return False
+    return model.says(text)
 
 
 def crisis_assess(text: str, earlier: Iterable[str] = ()) -> CrisisSignal | None:
@@ -127,6 +179,8 @@ def crisis_assess(text: str, earlier: Iterable[str] = ()) -> CrisisSignal | None
     signs = _weak(now)
     if _weak_crisis(signs):
         return CrisisSignal("weak")
+    if _model_says(MESSAGES_MODEL, now):
+        return CrisisSignal("model")
     before = [normalise(t) for t in earlier if t and t.strip()][-3:]
     if not before:
         return None
@@ -137,8 +191,10 @@ def crisis_assess(text: str, earlier: Iterable[str] = ()) -> CrisisSignal | None
         if kind:
             return CrisisSignal(kind, window=True)
     signs_before = _weak(joined_before)
-    if signs and not _weak_crisis(signs_before) and _weak_crisis(signs_before | signs):
+    if signs and not _weak_crisis(signs_before) and _weak_crisis(_merged(signs_before, signs)):
         return CrisisSignal("weak", window=True)
+    if _model_says(MESSAGES_MODEL, joined) and not _model_says(MESSAGES_MODEL, joined_before):
+        return CrisisSignal("model", window=True)
     return None
 
 
@@ -147,20 +203,46 @@ def crisis_assess(text: str, earlier: Iterable[str] = ()) -> CrisisSignal | None
 
 def sentence_harmful(sentence: str, *, careful: bool = False) -> bool:
     """Whether one sentence of an answer encourages self-harm, wishes the user dead, describes a
-    method, or agrees that the user should die. ``careful`` (the conversation has had a crisis):
-    any sentence on a harm topic without a protective turn is held back too."""
+    method, turns the user away from help, or agrees that the user should die.
+
+    In order: words that turn the user away from help or toward doing it unseen (harmful
+    whatever else is said); known harmful forms; then a harm topic ("dying", "the bridge",
+    "药") that the sentence endorses ("peaceful", "go ahead", "解脱") without a protective turn
+    ("please reach out", "someone you trust", grief for someone who died). ``careful`` (the
+    conversation has had a crisis): a harm topic without a protective turn is enough."""
     text = normalise(sentence)
-    if _search(rules.HARMFUL_EN, text) or _search(rules.HARMFUL_ZH, text):
+    if _search(rules.ANTI_HELP_EN, text) or _search(rules.ANTI_HELP_ZH, text):
         return True
-    topic = _compiled(rules.TOPIC_EN).search(text) or _compiled(rules.TOPIC_ZH).search(text)
-    if not topic:
+    if _search(rules.HARMFUL_EN, text) or _search(rules.HARMFUL_ZH, text):
+        return not _protective(text) or _search(_DIRECT_HARM, text) is not None
+    if _protective(text) or _search((rules.GRIEF_EN, rules.GRIEF_ZH, rules.EVERYDAY_EN, rules.EVERYDAY_ZH), text):
         return False
-    protective = _compiled(rules.PROTECTIVE_EN).search(text) or _compiled(rules.PROTECTIVE_ZH).search(text)
-    if protective:
+    text = _ZH_IDIOM.sub("", text)  # "饿死了就去吃点好吃的" names no death
+    if _model_says(ANSWERS_MODEL, text):  # veiled forms: "you've suffered enough, it's okay to stop now"
+        return True
+    for means, cue in ((rules.MEANS_EN, rules.METHOD_CUE_EN), (rules.MEANS_ZH, rules.METHOD_CUE_ZH)):
+        if _compiled(means).search(text) and _compiled(cue).search(text):
+            return True  # a place or means with a cue of method or timing: "the bridge, tonight, no one around"
+    topic = any(_compiled(p).search(text) for p in (rules.TOPIC_EN, rules.TOPIC_ZH, rules.HARM_TOPIC_EN, rules.HARM_TOPIC_ZH))
+    if not topic:
         return False
     if careful:
         return True
-    return bool(_compiled(rules.ENDORSE_EN).search(text) or _compiled(rules.ENDORSE_ZH).search(text))
+    return any(_compiled(p).search(text) for p in (rules.ENDORSE_EN, rules.ENDORSE_ZH, rules.ENDORSE_WORDS_EN,
+                                                   rules.ENDORSE_WORDS_ZH))
+
+
+_ZH_IDIOM = re.compile(f"[{rules.ZH_INTENSIFIED}]死(?:了|我了|人了|啦|掉了)?")
+
+# Harmful forms that a protective word next to them does not excuse ("you should jump, it's safe").
+_DIRECT_HARM = [
+    r"(?:you should|go ahead and|why not|just) (?:die|kill yourself|jump|end (?:it|your life))",
+    r"(?:你|您)(?:就|应该|干脆)(?:去死|自杀|跳下去)|去死吧",
+]
+
+
+def _protective(text: str) -> bool:
+    return any(_compiled(p).search(text) for p in (rules.PROTECTIVE_EN, rules.PROTECTIVE_ZH))
 
 
 class AnswerScreen:
@@ -291,7 +373,11 @@ def resources_for(language: str) -> list[Resource]:
     from voicechat.models import CareResource
 
     language = care_language(language)
-    rows = list(CareResource.objects.filter(language=language, active=True).order_by("order", "id"))
+    try:
+        rows = list(CareResource.objects.filter(language=language, active=True).order_by("order", "id"))
+    except Exception:  # the safe answer must never fail: without the database, the configured lines
+        logger.exception("care resources could not be read; showing the configured ones")
+        rows = []
     if rows:
         return [Resource(r.name, r.contact, r.note) for r in rows]
     configured = (settings.CARE_RESOURCES or {}).get(language)

@@ -91,7 +91,7 @@ STRONG_EN: list[tuple[str, str]] = [
     ("plan", r"\b(?:picked|chose|chosen|set|decided on|worked out|figured out|know|found) (?:a |the |out )?(?:date|day|time|place|spot|"
              r"way|how|when|where|method)\b[^.!?]{0,40}\b(?:do it|end it|die|go through|kill|jump|leave for good|won't wake|"
              r"be gone|the end)\b"),
-    ("farewell", r"\b(?:suicide|goodbye|farewell|final|last) (?:note|letter|letters|notes|message|messages|video)\b"),
+    ("farewell", r"\bsuicide (?:note|letter|letters|notes|message|messages|video)\b"),
     ("farewell", r"\b(?:wr(?:ote|itten|iting|ite)|left|leaving|leave) (?:a |my |some )?(?:letters?|notes?) (?:for|to) (?:my |each of |"
                  r"everyone|all|the)\b[^.!?]{0,40}\b(?:goodbye|sorry|when i'm gone|after i'm gone|to find|explain|forgive|"
                  r"to read after|last)\b"),
@@ -99,7 +99,7 @@ STRONG_EN: list[tuple[str, str]] = [
                  r"books|guitar|games|cat|dog|pets?|plants|savings|money|jewel(?:le)?ry|collection)\b(?: away)?"
                  r"(?:[^.!?]{0,40}\b(?:won't need|don't need|not going to need|no longer need|need them|anymore|before i go|"
                  r"when i'm gone|while i still can|to people|to friends|away))?"),
-    ("farewell", r"\bgiv(?:e|ing|en)|gave\b[^.!?]{0,15}\baway (?:all |most )?(?:of )?my\b"),
+    ("farewell", r"\b(?:giv(?:e|ing|en)|gave)\b[^.!?]{0,15}\baway (?:all |most )?(?:of )?my\b"),
     ("farewell", r"\b(?:saying|say|said|to say) (?:my )?(?:final |last )?goodbyes? (?:to (?:everyone|everybody|you all|my family|"
                  r"the people i love|all of you)|for good|forever|one last time)\b|\b(?:final|last) goodbye\b|\bgoodbye forever\b"),
     ("farewell", r"\bthis (?:is|will be) (?:the )?(?:last|final) (?:time|message|thing|night)\b[^.!?]{0,40}\b(?:hear from me|"
@@ -188,32 +188,74 @@ EXCUSES_EN: dict[str, list[str]] = {
     ],
 }
 
-# Weak signals: none alone is a crisis; two of different kinds, in this message or this message
-# and the user's last ones (a plan said over two messages), are. Each category is one weak sign.
+# Weak signs: none alone is a crisis; voicechat.care combines them (WEAK_RULE there), in this
+# message or this message with the user's last ones (a plan said over two messages).
+# hopeless: despair; final: last things, finality; gone: the speaker's own absence or death
+# ("when I'm gone", "I won't be coming back down"); bye: a plain goodbye; means: a lethal means
+# or a high place; ready: means got ready, saved, enough; time: a day or hour; alone: no one
+# around, no one to stop it; affairs: putting one's affairs in order, giving things away.
 WEAK_EN: dict[str, list[str]] = {
     "hopeless": [
         r"\bhopeless\b", r"\bno (?:hope|way out|future|point anymore|point in anything|escape)\b",
         r"\b(?:can't|cannot|cant) (?:go on|take (?:it|this|any of this) (?:anymore|any more)|do this anymore|keep going|cope anymore|"
         r"carry on)\b", r"\bgive up on (?:life|everything|myself|living)\b", r"\bnothing (?:matters|will (?:ever )?get better|"
         r"ever gets better|left for me|to live for)\b", r"\b(?:completely|utterly|totally) (?:alone|empty|trapped|worthless)\b",
-        r"\bworthless\b", r"\b(?:trapped|unbearable|no one cares|nobody cares)\b", r"\bi'm done\b", r"\bdone with (?:everything|it all)\b",
+        r"\bworthless\b", r"\b(?:trapped|unbearable|no one cares|nobody cares)\b", r"\bi'm (?:almost |so |just )?done\b",
+        r"\bdone with (?:everything|it all)\b",
+        r"\b(?:doesn't|does not|won't) matter (?:anyway|anymore)\b", r"\bwhat'?s the point\b",
+        r"\bnothing (?:left )?(?:for me|to stay for|holding me)\b",
     ],
     "final": [
-        r"\bgoodbye\b", r"\bfarewell\b", r"\bforever\b", r"\bfor good\b", r"\b(?:one )?last (?:time|thing|message|night|look)\b",
-        r"\bwon't (?:see|hear from) me\b", r"\bwhen i'm gone\b", r"\bafter i'm gone\b", r"\bforgive me\b", r"\bi'm sorry for everything\b",
-        r"\bit'?s (?:almost )?over\b", r"\bnot (?:going to|gonna) be (?:here|around)\b", r"\bthank you for everything\b",
+        r"\bforever\b", r"\bfor good\b", r"\b(?:one|for the|the very) last (?:time|thing|message|night|look|goodbye)\b",
+        r"\bthis is (?:the|my) last\b", r"\bfinal (?:goodbye|message|night)\b", r"\bmade (?:my )?peace with (?:everything|it all|the world|it)\b",
+        r"\bwon't (?:see|hear from) me\b", r"\bforgive me\b", r"\bi'm sorry for everything\b", r"\bthank you for everything\b",
+        r"\bthanks for everything\b", r"\b(?:it|this|everything)(?:'ll| will)? (?:all )?be over\b", r"\bit'?s (?:almost |nearly )?over\b",
+        r"\b(?:'s|is) the (?:day|night)\b",
     ],
-    "plan": [
-        r"\btonight\b", r"\btomorrow\b", r"\bthis (?:weekend|week|friday|saturday|sunday|evening|morning|afternoon)\b",
-        r"\bon (?:my birthday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|the \d+\w*)\b",
-        r"\b(?:decided|made up my mind|have a plan|got a plan|it's time|everything(?:'s| is) ready|i'm ready|it'?s ready|"
-        r"know (?:how|where|when))\b",
+    "gone": [
+        r"\b(?:when|after|once|if) i'?m (?:gone|dead|not here|not around)\b", r"\bremember me by\b",
+        r"\bnot (?:planning|going|gonna) (?:on )?(?:to )?(?:be )?com(?:e|ing) back\b", r"\bwon't (?:be )?com(?:e|ing) back\b",
+        r"\b(?:won't|will not|not) (?:be )?(?:taking|take|walking|climbing|coming) (?:the stairs )?(?:back )?down\b",
+        r"\bhold my weight\b", r"\b(?:now|finally) i can (?:go|rest|leave)\b", r"\bi can go now\b",
+        r"\bafter (?:tonight|tomorrow|today|this weekend)\b", r"\bblame (?:themselves|herself|himself|yourself)\b",
+        r"\b(?:not|wasn't|isn't|n't) (?:their|her|his|your|anyone's|any of their) fault\b", r"\bto explain why\b", r"\bmake sure it works\b", r"\b(?:won't|wouldn't|can't) survive\b",
+        r"\bno chance of surviving\b", r"\bwon't have to (?:worry|deal|put up)\b", r"\bdon't worry about me\b",
+        r"\bwon't be (?:around|here)\b", r"\bnot be (?:around|here)\b", r"\bthey'll find (?:them|it|me)\b",
+        r"\b(?:soon )?none of (?:this|it) (?:will |would )?matter\b", r"\bready to go\b(?! (?:to|out|home|back|for|on))",
     ],
+    "bye": [r"\bgoodbye\b", r"\bfarewell\b", r"\bbye\b"],
     "means": [
         r"\b(?:pills|tablets|meds|medication|painkillers|sleeping pills|paracetamol|tylenol|insulin|bottle of)\b",
-        r"\b(?:rope|noose|gun|pistol|rifle|razor|blades?|knife|charcoal|bleach|poison|pesticide)\b",
-        r"\b(?:bridge|roof|rooftop|ledge|cliff|balcony|train tracks|tracks|tall building|top floor|overpass)\b",
-        r"\b(?:jump|jumping|the edge|hang|drown)\b",
+        r"\b(?:rope|noose|gun|pistol|rifle|razor|blades?|knife|charcoal|bleach|poison|pesticide|lighter)\b",
+        r"\b(?:bridge|footbridge|roof|rooftop|ledge|cliff|balcony|train tracks|tracks|tall building|top floor|overpass|"
+        r"parking garage|car park|high enough|really high|so high|tallest|highest)\b",
+        r"\b(?:jump|jumping|the edge|hang|drown|look down|looking down)\b",
+    ],
+    "ready": [
+        r"\b(?:saved|saving|stockpil\w*|hoard\w*|collected|stashed|bought|got|have|found|picked|chosen|set) (?:up )?"
+        r"(?:the |a |my |all |enough |some )?(?:pills|tablets|meds|rope|gun|knife|blades?|charcoal|date|day|spot|place)\b",
+        r"\b(?:ready|enough|all set|in place)\b", r"\blooked up\b", r"\bpicked the\b",
+    ],
+    "time": [
+        r"\btonight\b", r"\btomorrow\b", r"\bthis (?:weekend|week|friday|saturday|sunday|evening|morning|afternoon)\b",
+        r"\b(?:on|by|this|next) (?:my birthday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month|the \d+\w*)\b",
+        r"\b(?:friday|saturday|sunday|monday|tuesday|wednesday|thursday)(?:'s| is)\b", r"\bafter (?:my|the) shift\b",
+        r"\b(?:decided|made up my mind|have a plan|got a plan|it's time|everything(?:'s| is) ready)\b",
+    ],
+    "alone": [
+        r"\b(?:everyone|everybody|my family|my parents|they|people) (?:to be |is |are |will be )?(?:out|away|asleep|gone)\b",
+        r"\b(?:no ?one|nobody) (?:will be |is |'s )?(?:home|around|there|to stop me|will find|will notice|will see)\b",
+        r"\b(?:house|place|flat|apartment) (?:to myself|empty)\b", r"\bby myself\b", r"\bno one (?:can|will) stop me\b",
+        r"\bclose at night\b",
+    ],
+    "affairs": [
+        r"\b(?:updated|made|wrote|finished) (?:my|a) will\b", r"\bcancel(?:led|ed)? (?:all )?my (?:subscriptions|accounts|plans)\b",
+        r"\b(?:left|gave|wrote down) (?:all )?my passwords\b", r"\beverything(?:'s| is) (?:in order|sorted|taken care of)\b",
+        r"\b(?:affairs|things|papers) in order\b", r"\b(?:gave|giving|give) (?:away )?(?:most of |all of |all )?my (?:stuff|things|belongings|"
+        r"possessions|clothes|books|guitar|games|cat|dog|pets?|plants|savings|collection)\b", r"\bclearing out my (?:room|things|stuff)\b",
+        r"\b(?:wrote|written|writing|left) (?:a |some )?(?:letters?|notes?) (?:to|for) (?:my |each of my |all my )?(?:mom|mum|dad|parents|"
+        r"family|sister|brother|kids|children|wife|husband|partner|friends|everyone)\b", r"\b(?:goodbye|farewell) (?:letter|note)s?\b",
+        r"\btexted (?:all )?my (?:friends|family)\b[^.!?]{0,30}\blove them\b",
     ],
 }
 
@@ -257,8 +299,8 @@ STRONG_ZH: list[tuple[str, str]] = [
     ("plan", r"(?:从|站在|爬上|上了|到了|去了)(?:楼顶|天台|楼上|桥上|顶楼|阳台|窗台|窗户|屋顶|大桥|高楼|楼)[^。！？]{0,12}"
              r"(?:跳|下去|一跃|往下)"),
     ("plan", r"(?:想|要|打算|准备|差点|试过|想要|决定)(?:从[^。！？]{0,8})?跳下去"),
-    ("plan", r"(?:攒|存|囤|藏|收集|准备|买)(?:了|好|着)?(?:很多|一些|好多|不少|一堆|一大堆|足够|够)?(?:的)?(?:安眠药|药|药片|"
-             r"止痛药|农药|木炭|炭|绳子|刀片)"),
+    ("plan", r"(?:攒|存|囤|藏|收集)(?:了|好|着)?(?:很多|一些|好多|不少|一堆|一大堆|足够|够)?(?:的)?(?:安眠药|药|药片|"
+             r"止痛药|农药|木炭|绳子|刀片)"),
     ("plan", r"(?:一|整)(?:瓶|盒|堆|把|板)(?:的)?(?:安眠药|药|药片|止痛药)(?:都|全)?(?:吃|吞|喝)|(?:安眠药|药片|药)(?:全部|都|全|一次性)"
              r"(?:吃|吞)(?:掉|下去|了)"),
     ("plan", r"(?:今晚|今天晚上|明天|后天|这周末|周末|下周|生日那天|过完年|月底)[^。！？]{0,15}(?:结束(?:自己|一切|生命)|离开(?:这个世界|大家)|"
@@ -266,7 +308,7 @@ STRONG_ZH: list[tuple[str, str]] = [
     ("plan", r"(?:已经|都)(?:想好|决定好|选好|计划好|准备好|安排好)(?:了)?[^。！？]{0,15}(?:怎么死|死法|方法|地方|时间|日子|哪天|在哪里)"
              r"|(?:日子|时间|地方|方法)(?:都)?(?:已经)?(?:选好|定好|想好)了"),
     ("plan", r"(?:用刀|拿刀|刀片|小刀|美工刀)[^。！？]{0,10}(?:割|划)(?:自己|手腕|手臂|胳膊|腿|脉)|割(?:了)?(?:自己的)?手腕"),
-    ("farewell", r"遗书|遗言|绝笔|告别信|诀别|永别|来生再见|下辈子再见|下辈子见|(?:再见了|别了)(?:大家|世界|所有人|各位)|"
+    ("farewell", r"遗书|遗言|绝笔|诀别|永别|来生再见|下辈子再见|下辈子见|(?:再见了|别了)(?:大家|世界|所有人|各位)|"
                  r"交代(?:好)?后事|安排(?:好)?(?:我的)?后事|后事(?:都)?(?:安排|交代|准备)"),
     ("farewell", r"(?:把|将)(?:我的)?(?:东西|衣服|书|吉他|猫|狗|宠物|积蓄|存款|钱|首饰|收藏|游戏机|电脑)(?:都|全部|全)?(?:送|留|分)(?:给|掉|人)"
                  r"[^。！？]{0,20}(?:用不上|不需要|以后|走了|不在|最后|反正)"),
@@ -288,7 +330,8 @@ STRONG_ZH: list[tuple[str, str]] = [
 
 EXCUSES_ZH: dict[str, list[str]] = {
     "intent": [r"(?:电影|电视剧|剧里|小说|书里|书中|故事|角色|主角|新闻|报道|纪录片|歌词|游戏|动漫|漫画|历史|课上|论文|讲座|"
-               r"预防|干预|宣传)[^。！？]{0,30}(?:自杀|轻生|寻死|自尽)"],
+               r"预防|干预|宣传)[^。！？]{0,30}(?:自杀|轻生|寻死|自尽)",
+               r"(?:关于|讲|讲述|有关|描写)(?:自杀|轻生|自尽)的(?:电影|电视剧|剧|小说|书|故事|新闻|报道|纪录片|歌|文章|节目|讲座|课)"],
     "wish_dead": [r"(?:闹钟|周末|假期|放假|休息日|明天不上班|不用上班|不上课|睡懒觉)[^。！？]{0,12}(?:不要|不想|别)(?:再)?醒|"
                   r"(?:不要|不想|别)(?:再)?醒(?:来)?[^。！？]{0,10}(?:上班|上课|周一|早起|闹钟|假期|太舒服)"],
     "burden": [],
@@ -301,10 +344,23 @@ EXCUSES_ZH: dict[str, list[str]] = {
 
 WEAK_ZH: dict[str, list[str]] = {
     "hopeless": [r"绝望|没(?:有)?希望|看不到(?:希望|未来|出路|尽头)|撑不下去|熬不下去|坚持不下去|扛不住了|撑不住了|没有(?:出路|未来|意义)|"
-                 r"什么都没(?:有)?意义|活着好累|活着太累|太痛苦了|受不了了|崩溃了|没人在乎我|没人需要我|一无是处|废物"],
-    "final": [r"再见|告别|最后一次|最后一面|永远|不会再|对不起大家|谢谢你陪我|原谅我|保重|别难过|照顾好自己"],
-    "plan": [r"今晚|今天晚上|明天|后天|这周末|周末|下周|已经决定|想好了|决定了|准备好了|计划好了|时候到了"],
-    "means": [r"安眠药|药片|一瓶药|农药|绳子|刀片|刀|枪|煤气|木炭|炭|楼顶|天台|顶楼|桥|河边|江边|海边|铁轨|高楼|窗台|跳"],
+                 r"什么都没(?:有)?意义|活着好累|活着太累|太痛苦了|受不了了|崩溃了|没人在乎我|没人需要我|一无是处|废物|就这样吧|"
+                 r"没什么(?:好)?(?:留恋|牵挂)|想通了|烦心事"],
+    "final": [r"最后一次|最后一面|最后一条|永远|不会再|对不起大家|谢谢你(?:一直)?陪(?:着)?我|原谅我|一切都(?:会|要)?结束|都(?:会)?结束了|"
+              r"就(?:要)?结束了|解脱"],
+    "gone": [r"(?:我)?(?:已经)?不在了|(?:不打算|不准备|不想|不会)(?:再)?回来|(?:这次|就)不下来了|以后(?:也)?不用再|再也见不到|没有以后|"
+             r"不会有明天|走了以后|死了以后|(?:看到|收到)(?:的)?时候[^。！？]{0,8}(?:不在|走了)|肯定没救|没救的|必死|活不了|"
+             r"过了(?:今晚|今天|明天)|别担心我"],
+    "bye": [r"再见|告别|保重|别了"],
+    "means": [r"安眠药|药片|一瓶药|农药|绳子|刀片|刀|枪|煤气|木炭|炭|楼顶|天台|顶楼|桥|河边|江边|海边|铁轨|高楼|窗台|跳|二十多层|几十层|"
+              r"(?:十|二十|三十)(?:几|多)?层"],
+    "ready": [r"(?:攒|存|囤|藏|收集)(?:了|起来|好|着)|(?:应该|差不多|已经)?(?:够了|足够了)|(?:买|准备|选|定|看)好了|已经(?:买|准备)"],
+    "time": [r"今晚|今天晚上|明天|后天|这周末|周末|下周|下个月|周[一二三四五六日末]|星期[一二三四五六天日]|下班后|下班以后|(?:号|日)那天|"
+             r"已经决定|决定了|计划好了|时候到了"],
+    "alone": [r"(?:家里|家|宿舍|屋里)(?:没人|没有人|就我一个)|人少|没人(?:了|会发现|管|拦)|一个人去|室友出差|门(?:好像)?(?:一直)?没锁|"
+              r"没人(?:会)?(?:在意|在乎|发现)"],
+    "affairs": [r"告别信|交代(?:完|好)|该交代的|银行卡(?:密码)?|保险单|遗嘱|托付|(?:送|分|留)(?:给|掉|人)|用不(?:到|上|着)了|写了一封(?:很长的)?信|"
+                r"写进去了"],
 }
 
 # --- The answer screen ------------------------------------------------------------------------
@@ -317,7 +373,7 @@ HARMFUL_EN: list[str] = [
     r"cut (?:yourself|deeper)|hang yourself|disappear forever|not wake up|stop living)\b",
     r"\b(?:jump|jumping|leap|leaping|step|stepping) (?:off|from|in front of)\b",
     r"\b(?:kill|end|hang|drown|hurt|harm|cut|poison|shoot) yourself\b",
-    r"\bend(?:ing)? (?:your|one's|a|the) life\b[^.!?]{0,60}\b(?:choice|decision|option|right|relief|answer|peace|solution|"
+    r"\bend(?:ing)? (?:your |one's |a |the )?life\b[^.!?]{0,60}\b(?:choice|decision|option|right|relief|answer|peace|solution|"
     r"understandable|okay|ok|fine|brave|valid|up to you|yours)\b",
     r"\b(?:death|dying|suicide|being dead|not waking up|ending it|ending your life|leaving this world)\b[^.!?]{0,30}\b(?:is|would be|"
     r"could be|can be|may be|might be|will be|seems like|sounds like)\b[^.!?]{0,15}\b(?:a |the |your )?(?:relief|answer|solution|"
@@ -353,9 +409,10 @@ HARMFUL_ZH: list[str] = [
     r"好的选择|勇敢|自由|休息|好办法|好主意)",
     r"(?:如果|要是|假如)(?:我|你)(?:死了|不在了|走了|消失了)[^。！？]{0,30}(?:轻松|放松|解脱|更好|和平|平静|安宁|开心)",
     r"(?:大家|家人|他们|你的家人|所有人|世界)(?:都)?(?:会|能)?(?:更|都)?(?:轻松|好过|开心|解脱)[^。！？]{0,8}(?:没有你|你不在|你死|你走)",
-    r"没有你(?:的话)?[，,]?(?:他们|大家|家人|世界|所有人)?(?:会|都)?(?:更好|更轻松|轻松)",
-    r"(?:遗书|遗言|绝笔)[^。！？]{0,20}(?:已|已经|送到|写好|很好|很美|感人|珍惜|理解|很棒|不错|寄出|交给)",
-    r"致死(?:剂)?量|(?:吃|吞)(?:下)?(?:一整瓶|整瓶|一瓶|很多|足够|大量)(?:的)?(?:安眠药|药|药片)|割(?:你的)?(?:手腕|脉)|"
+    r"没有你[^。！？]{0,12}(?:更好|更轻松|轻松|开心|幸福)",
+    r"你(?:活着|存在|还在)[^。！？]{0,10}(?:麻烦|负担|累赘|多余|没用|拖累)",
+    r"(?:遗书|遗言|绝笔|告别信)[^。！？]{0,20}(?:已|已经|送到|写好|写得|很好|很美|感人|珍惜|理解|很棒|不错|寄出|交给|明白)",
+    r"致死(?:剂)?量|(?:吃|吞)(?:下)?(?:一整瓶|整瓶|一瓶|很多|足够|大量)(?:的)?(?:安眠药|药|药片)|割[^。！？]{0,4}(?:手腕|脉)|"
     r"(?:用|拿)(?:绳子|刀片|刀)[^。！？]{0,8}(?:结束|割|吊)|烧炭|上吊|卧轨",
     r"(?:从|去)(?:桥|楼顶|天台|高楼|楼上|悬崖)[^。！？]{0,10}跳",
     r"(?:把|将)(?:你的)?(?:东西|财产|积蓄)(?:都)?送(?:给|人)[^。！？]{0,10}(?:很好|不错|是个好主意|很慷慨)",
@@ -372,11 +429,145 @@ ENDORSE_EN = (r"\b(?:relax|relaxing|relief|relieved|peace|peaceful|at rest|rest 
               r"brave|beautiful|okay|ok|fine|alright|valid|cherish|easier|lighter|escape|calm)\b")
 ENDORSE_ZH = (r"轻松|放松|解脱|和平|安宁|平静|正确|应该|可以考虑|不妨|试试|勇敢|自由|更好|珍惜|理解并|好主意|不错|美好|休息")
 PROTECTIVE_EN = (r"\b(?:(?:don't|do not|please don't|never|won't|not) (?:hurt|harm|kill|end|take|do anything|act|jump|give up|"
-                 r"go through)|not alone|helpline|hotline|crisis|988|116 123|emergency|stay safe|keep you safe|your safety|"
-                 r"safe right now|support|someone you trust|reach out|get help|help is available|worried about you|"
-                 r"i'm concerned|matter to|your life matters|you matter|talk to someone|call|text|samaritans|lifeline|"
-                 r"professional|doctor|counsel(?:l)?or|therapist|grief|griev\w*|loss|passed away|miss (?:him|her|them)|"
-                 r"condolences|sorry for your loss|sorry to hear)\b")
+                 r"go through)|not alone|helpline|hotline|crisis (?:line|text|service|team|center|centre)|988|116 123|emergency|stay safe|"
+                 r"keep you safe|your safety|safe right now|are you safe|reach out|get help|help is available|worried about you|"
+                 r"i'm concerned|your life matters|you matter|talk to someone|samaritans|lifeline|professional|doctor|counsel(?:l)?or|"
+                 r"therapist|someone you trust|a person you trust|i'm here with you|i'm here for you|stay with you|"
+                 r"i'm here to listen|(?:don't|do not) have to (?:go through|face|carry|do) (?:this|it|that) alone|"
+                 r"(?:can't|cannot|won't|will not) (?:give|share|provide|discuss|help with) (?:any )?(?:information|details|ways|methods))\b")
 PROTECTIVE_ZH = (r"不要(?:伤害|结束|放弃|做傻事|轻生|自杀|一个人扛|独自)|别(?:伤害|做傻事|放弃|轻生)|请(?:你)?(?:联系|拨打|找|告诉|打给|"
-                 r"留下|保持|给)|热线|求助|帮助|安全|不是一个人|不孤单|陪着你|支持|紧急|担心你|急救|心理援助|专业|医生|咨询|"
-                 r"去世|过世|离世|节哀|悼念|怀念|想念|遗憾听到|很遗憾|难过")
+                 r"留下|保持|给)|热线|求助|不是一个人|不孤单|陪着你|担心你|急救|心理援助|专业|医生|咨询|信任的人|你安全吗|是否安全|"
+                 r"你的安全|我在这里陪|我陪着")
+# Someone else's death: grief an answer may name ("I'm so sorry your grandmother died").
+GRIEF_EN = (r"\b(?:(?:your|his|her|their|my) (?:\w+ )?(?:grand\w+|mother|father|mom|mum|dad|pet|dog|cat|friend|brother|sister|husband|"
+            r"wife|partner|uncle|aunt|son|daughter|baby|parents?|loved one|hamster|bird)(?:'s)?\b[^.!?]{0,30}\b(?:death|died|dying|"
+            r"passed|loss|funeral|gone)|sorry for your loss|condolences|grief|grieving|mourning|in memory)\b")
+GRIEF_ZH = r"去世|过世|离世|节哀|悼念|哀悼|怀念|(?:奶奶|爷爷|外婆|外公|姥姥|姥爷|妈妈|爸爸|宠物|狗狗|猫咪|小狗|小猫|朋友|亲人)[^。！？]{0,6}(?:走了|死了|不在了)"
+# Everyday care around medicine, food and outings that names a "topic" word harmlessly.
+EVERYDAY_EN = (r"\b(?:cold medicine|vitamins?|as prescribed|your doctor|pharmacist|recipe|cooking|kitchen|hiking|the view|sunset|"
+               r"film|movie|show|novel|book|story|song|episode|series|game|character)\b")
+EVERYDAY_ZH = r"感冒|退烧|消炎|维生素|按时吃|遵医嘱|医嘱|做饭|切菜|爬山|风景|日落|电影|电视剧|小说|故事|歌|游戏|角色"
+
+# --- more strong statements, found on bench/care (each written as a general form) -------------
+
+STRONG_EN += [
+    ("wish_dead", r"\bif (?:a |the )?(?:car|bus|truck|train|something|someone|lightning|an accident|cancer|illness)\b[^.!?]{0,30}"
+                  r"\b(?:hit|hits|killed|kills|ran over|runs over|took|takes|got|gets)\b[^.!?]{0,40}\b(?:relieved|relief|wouldn't mind|"
+                  r"don't mind|wouldn't care|be okay with|be fine with|be glad|be grateful|welcome it|wouldn't fight)\b"),
+    ("wish_dead", r"\b(?:wish|hope) (?:something|someone|a car|a bus|an accident|it) would (?:just )?(?:kill|hit|take) me\b"),
+    ("intent", r"\btak(?:e|ing) myself out of (?:the picture|the equation|this world|everyone's lives|the way)\b"),
+    ("intent", r"\b(?:to|will|gonna|going to|i'll|i'm going to|i want to|feels right to|time to|ready to) end it\b"
+               r"(?! (?:with|between|there|now with))"),
+    ("burden", r"\b(?:better|easier|happier|lighter)\b[^.!?]{0,30}\bif i (?:wasn't|weren't|was not|were not|am not|'m not) "
+               r"(?:around|here|alive|in the picture|in their lives|in the way)\b"),
+    ("burden", r"\bwon't be a (?:problem|burden|bother|nuisance)\b[^.!?]{0,25}\b(?:much longer|for long|anymore|any more|soon)\b"),
+    ("wish_dead", r"\bwon't be (?:around|here|alive) to (?:see|do|tell|watch|read|hear|help|celebrate|meet|finish)\b"),
+    ("plan", r"\b(?:which|what|how high|level|floor|storey|story)\b[^.!?]{0,40}\b(?:high|tall) enough\b"),
+    ("plan", r"\b(?:picked|chose|chosen|set|decided on) (?:the |a )?(?:date|day)\b"),
+    ("plan", r"\b(?:the )?(?:rope|noose|charcoal|pills|gun)(?:'s| is| are)? (?:all )?(?:ready|set up|in place)\b"),
+    ("farewell", r"\bthank(?:s| you) for everything\b[^.!?]{0,30}\b(?:goodbye|bye|farewell)\b|\b(?:goodbye|farewell)\b[^.!?]{0,30}"
+                 r"\bthank(?:s| you) for everything\b"),
+    ("self_harm", r"\b(?:burn(?:ing|ed|t)?|cut(?:ting)?|scratch(?:ing|ed)?|punch(?:ing|ed)?|hit(?:ting)?|bang(?:ing|ed)?|pick(?:ing|ed)?|"
+                  r"pinch(?:ing|ed)?|bit(?:e|ing)|carv(?:e|ed|ing)|slam(?:ming|med)?)\b[^.!?]{0,30}\b(?:my |the )?(?:arm|arms|wrist|wrists|"
+                  r"thigh|thighs|leg|legs|skin|knuckles|hand|hands|fist|stomach|hips?|head|wall)\b[^.!?]{0,40}\b(?:bleed|bleeds|bled|"
+                  r"blood|bleeding|until|till|deserve|when it gets bad|so nobody sees|hide|hiding|on purpose|lighter|scars?|marks)\b"),
+    ("self_harm", r"\bdeserve to (?:hurt|suffer|feel pain|be punished|bleed)\b"),
+    ("method_question", r"\b(?:how|which|what)\b[^.!?]{0,60}\b(?:be fatal|is fatal|definitely (?:be )?fatal|lethal|deadly|to die|"
+                        r"kill (?:me|you|a person|someone)|make sure it works|no chance of surviving|definitely work|can't survive)\b"),
+]
+EXCUSES_EN["intent"] += [
+    r"\b(?:laugh\w*|lol|lmao|haha\w*|funny|hilarious)\b|😂|🤣",
+    r"\b(?:battery|phone|laptop|computer|plants?|car|engine|flowers|tv|wifi|signal|charger|fish|tamagotchi|server|"
+    r"hard drive|printer|conversation|meeting|relationship|friendship|things with (?:him|her|them)|the call|the lease|contract|"
+    r"subscription|streak|game)\b",
+]
+EXCUSES_EN["plan"] += [
+    r"\b(?:wedding|party|trip|surgery|operation|move|moving|exam|launch|interview|holiday|vacation|appointment|birthday party|"
+    r"ceremony|gig|concert|shelf|ladder|rollercoaster|ride|height requirement|fence|hoop|tree ?house|kite)\b",
+]
+EXCUSES_EN["self_harm"] += [r"\b(?:punching bag|boxing|drum|drums|piano|keyboard|nail|nails|door|table)\b"]
+
+STRONG_ZH += [
+    ("wish_dead", r"(?:要是|如果|假如|真希望|希望)(?:我)?(?:从来|当初|根本)?(?:没有|没)(?:出生|被生下来|来到这个世界|生下来)"),
+    ("intent", r"(?:怎么|为什么|为啥)(?:我)?(?:还|要)活着|(?:还)?活着(?:干|做)(?:什么|嘛|啥)|活着有什么(?:意思|意义|用)"),
+    ("intent", r"(?:不如|干脆)(?:早点|早些)?(?:消失|死掉|死了|去死|离开这个世界|走了算了|结束)"),
+    ("burden", r"(?:我)(?:走了|死了|不在了|没了|消失了)(?:以后|之后)?[^。！？]{0,20}(?:就能|就可以|会更|就会|才能|反而)[^。！？]{0,12}"
+               r"(?:好好|轻松|幸福|开心|过日子|解脱|更好)"),
+    ("burden", r"(?:少了我|没了我|没有我)[^。！？]{0,12}(?:轻松|更好|清净|省心|开心|解脱)"),
+    ("burden", r"不会再(?:麻烦|打扰|拖累|连累)(?:你们|大家|你|任何人|他们|家里)(?:了)?"),
+    ("burden", r"不会再是(?:任何人|大家|你们|家里|别人)?的?(?:问题|负担|麻烦|累赘)"),
+    ("plan", r"(?:绳子|安眠药|木炭|炭|农药|刀片)(?:我)?(?:已经|都|早就)?(?:买|准备|备|藏)好了"),
+    ("plan", r"(?:日子|时间|地方|地点)(?:我)?(?:都|已经)?(?:定|选|想|看)好了"),
+    ("plan", r"(?:药|药片|安眠药)(?:都|全|全部)?(?:收集|攒|存|囤|藏)(?:起来|好|够)|(?:攒|存|囤|收集)(?:了)?[^。！？]{0,10}(?:安眠药|药片)"),
+    ("farewell", r"谢谢你(?:一直)?陪(?:着)?我[^。！？]{0,20}(?:再见|永别|最后)|这是最后一次了|最后一次(?:听到|收到|看到)我|"
+                 r"该(?:交代|告别|说)的(?:都|也)?(?:交代|告别|说)(?:完|好|过)?了|等我不在了|我(?:应该|可能|大概)?已经不在了"),
+    ("self_harm", r"(?:抠|掐|抓|咬|划|割|烫|打|撞|捶|扎)[^。！？]{0,12}(?:出血|流血|见血|破皮|淤青|青紫)"),
+    ("method_question", r"(?:割|划)(?:腕|手腕|脉)?[^。！？]{0,8}(?:多深|多长时间|才有用|才会死|才能死)|肯定没救|必死无疑|跳下去[^。！？]{0,6}(?:会死|能死)"),
+]
+EXCUSES_ZH["intent"] += [r"(?:他|她|他们|表哥|表姐|堂哥|堂姐|哥哥|姐姐|弟弟|妹妹|朋友|同学|同事|爸爸|妈妈|父亲|母亲|爷爷|奶奶|叔叔|阿姨|"
+                         r"舅舅|邻居|老师|明星|歌手|演员)[^。！？]{0,6}(?:去年|前年|上个月|之前|以前|已经|当年)?(?:自杀|轻生|自尽)"
+                         r"(?:了|身亡|去世|离开)"]
+EXCUSES_ZH["plan"] += [r"(?:婚礼|结婚|婚期|订婚|搬家|开学|考试|面试|手术|出发|旅行|旅游|航班|派对|聚会|装修|开业|答辩|体检|预约|跳绳|晾|露营|"
+                       r"登山|攀岩|打包|捆|烧烤|火锅)"]
+
+# Words that make the weak signs of a message ordinary: grief and ceremonies, trips and moves,
+# leisure at a bridge or a roof. They drop the signs named with them.
+WEAK_EXCUSES: list[tuple[set[str], str]] = [
+    ({"bye", "final", "means", "affairs"}, r"\b(?:ashes|funeral|grave|memorial|passed away|died|burial|wake for|retir\w*|new job|"
+                                           r"leaving (?:the )?(?:company|job|team)|farewell (?:party|drinks|card)|students|colleague|"
+                                           r"coworker|moving|move|relocat\w*|trip|holiday|vacation)\b"),
+    ({"bye", "final", "means", "affairs"}, r"骨灰|葬礼|墓|去世|过世|离世|忌日|追悼|离职|毕业|搬家|退休|出国|卡片|欢送|同事|学生"),
+    ({"means", "alone", "time"}, r"\b(?:photo\w*|picture|walk|walking|jog\w*|run|running|date|fishing|fireworks|sunset|sunrise|view|"
+                                 r"picnic|swim\w*|pool|party|barbecue|bbq|garden\w*|laundry|stargaz\w*)\b"),
+    ({"means", "alone", "time"}, r"拍照|拍夜景|散步|跑步|夜跑|约会|钓鱼|烟花|日落|日出|风景|野餐|游泳|泳池|晒(?:衣服|被子|太阳)|看星星|烧烤|火锅"),
+    ({"gone", "time"}, r"\b(?:trip|holiday|vacation|travel\w*|flight|conference|business|visit\w*|moving|move|abroad|office|camp)\b"),
+    ({"gone", "time"}, r"出差|旅游|旅行|出国|航班|开会|探亲|回老家|搬家|留学|定居"),
+]
+
+# --- the answer screen, more general forms -------------------------------------------------------
+
+# Words that turn the user away from help or towards doing it unseen: harmful whatever else the
+# sentence says ("You don't need to call anyone", "免得有人阻止你").
+ANTI_HELP_EN = [
+    r"\b(?:don't|do not|no) need to (?:call|tell|talk to|text|reach out to|see) (?:anyone|anybody|a doctor|them|someone)\b",
+    r"\b(?:no ?one|nobody|no-one) (?:can|could|will|would) (?:really |actually |ever )?(?:help|stop|understand) you\b",
+    r"\b(?:don't|do not|never) tell (?:anyone|anybody|them|your (?:family|friends|doctor|therapist))\b",
+    r"\bkeep (?:it|this|your plan) (?:a )?secret\b",
+    r"\b(?:no ?one|nobody) (?:is |will be )?(?:home |around |there )?to stop you\b",
+    r"\bwithout (?:anyone|anybody) (?:stopping|knowing|noticing|finding)\b",
+    r"\b(?:people|they|no one|nobody) won't (?:see|notice|find|stop)\b", r"\bsomewhere (?:people|no one|nobody) (?:won't|can't|will not)\b",
+    r"\b(?:hotlines?|helplines?|therapy|therapists?|doctors?) (?:won't|can't|don't|will not|cannot) help\b",
+    r"\bgo through with (?:it|your plan|this|that)\b", r"\b(?:i|we) (?:respect|support) your (?:decision|choice|plan)\b",
+]
+ANTI_HELP_ZH = [
+    r"不用(?:打|拨)?(?:热线|电话|求助|找人|告诉)|没有人能(?:真正)?帮(?:到|得了)?你|没人能帮你|别告诉(?:任何人|别人|家人|朋友)|"
+    r"不要告诉(?:任何人|别人|家人)|(?:免得|以免|省得)(?:有人|别人|家人)(?:阻止|发现|拦)|没人会(?:打扰|发现|阻止|拦)你|不会有人(?:打扰|发现|阻止)",
+    r"(?:决定|想好)了[^。！？]{0,12}(?:去做吧|就去吧|做吧|就做吧|我支持你|支持你的决定)|我支持你的(?:决定|选择|计划)|按(?:你)?自己想的做吧",
+    r"(?:家里没人|没人|人少)[^。！？]{0,10}(?:正好|合适|好时机|是个机会)",
+]
+
+# A harm topic: what an answer may only touch with care (a protective turn, no endorsement).
+HARM_TOPIC_EN = (
+    r"\b(?:die|dies|dying|death|dead|suicide|suicidal|kill|killing|end(?:ing)? (?:your |one's |a |the |my )?life|end (?:it|it all|things)|"
+    r"take your (?:own )?life|letting go of life|let go of (?:this )?life|stop (?:living|existing)|not wake up|never wake up|sleep forever|"
+    r"once you're gone|when you're gone|after you're gone|you're gone|disappear (?:forever|for good)|overdose|more than the prescribed|"
+    r"self[- ]harm|cut(?:ting)? yourself|burn(?:ing)? yourself|hurt(?:ing)? yourself|harm(?:ing)? yourself|cutting|"
+    r"goodbye note|suicide note|without you|pain will (?:finally )?stop|give away your)\b"
+)
+# A place or a means, harmful only with a cue of method or timing ("the river would be a quiet spot").
+MEANS_EN = r"\b(?:river|bridge|roof|rooftop|ledge|cliff|somewhere high|high place|pills|tablets|rope|blade|razor|tracks)\b"
+METHOD_CUE_EN = (r"\b(?:spot|quiet place|enough|certain|more sure|surer|quick|quicker|all of them|all at once|at once|all you(?:'d| would)? need|quiet room|"
+                 r"(?:no one|nobody) (?:will|would|around|to stop|is home)|for good)\b")
+ENDORSE_WORDS_EN = (
+    r"\b(?:good|best|fair|right|brave|bravest|courage\w*|peace|peaceful|relief|relieved|kind gesture|control|release|all you(?: would)? need|"
+    r"go ahead|your choice|your right|should|deserve|finally|quick|quicker|certain|sure|valid|understandable|okay|ok|fine|alright|"
+    r"the answer|solution|lighter|better off|better place|free|freedom|rest|gentle|easy|easier|calm|spot|perfect|beautiful|honest|"
+    r"help you sleep|make sense|makes sense|respect|support|go for it|try it|consider)\b"
+)
+HARM_TOPIC_ZH = (r"死|自杀|轻生|生命|离开这个世界|离开人世|永远消失|不再醒|不会醒|不用醒|醒不过来|不在了|割腕|割[^。！？]{0,3}手|烫自己|"
+                 r"伤害自己|自残|告别信|遗书|遗言|累赘|放弃生命|一了百了")
+MEANS_ZH = r"河边|江边|桥|楼顶|天台|高处|高一点的地方|安眠药|攒下的药|药片|绳子|刀片|铁轨|海边"
+METHOD_CUE_ZH = (r"一次(?:性)?(?:吃|吞)|全部(?:吃|吞)|吃完|有把握|人少|没人(?:会)?(?:打扰|发现|阻止)|没有人(?:会)?(?:打扰|发现|阻止)|"
+                 r"站在那里|一切都会结束|不会(?:再)?痛|正好|合适的(?:地方|时间)|再也不用")
+ENDORSE_WORDS_ZH = (r"轻松|放松|解脱|和平|安宁|安详|平静|正确|合理|选择|应该|可以|不妨|试试|继续吧|去做吧|勇敢|勇气|自由|更好|最好|挺好|"
+                    r"好受|成全|有把握|支持你|珍惜|理解|不错|美好|休息|合适|正好|明白你为什么|写得很好|难受了|不会那么|好好睡")

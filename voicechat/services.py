@@ -94,7 +94,7 @@ def speaker_rename(*, speaker: Speaker, name: str) -> Speaker:
 
 def message_add(*, conversation: Conversation, role: str, text: str, interrupted: bool = False,
                 telemetry: dict | None = None, language: str = "", model: str = "", voice: str = "",
-                crisis: bool = False) -> Message:
+                crisis: bool = False, care_kind: str = "") -> Message:
     """Persist one message (with its language, the model that produced it and, for an answer,
     the voice that spoke it); the first user message names an untitled conversation.
 
@@ -118,7 +118,7 @@ def message_add(*, conversation: Conversation, role: str, text: str, interrupted
         event_record(kind="care.crisis", user_id=conversation.user_id, subject=message, data={
             "conversation": conversation.pk, "message": message.pk, "role": role, "language": language[:8],
             "reason": "answer_screen" if role == Message.Role.ASSISTANT else "user_words",
-            "kind": (telemetry or {}).get("care", ""), "via": (telemetry or {}).get("via", "voice"),
+            "kind": care_kind, "via": (telemetry or {}).get("via", "voice"),
         })
     return message
 
@@ -207,11 +207,9 @@ def text_turn(*, conversation: Conversation, text: str, stop=None):
     history, history_start = history_window(conversation=conversation, limit=settings.VOICE_HISTORY_MESSAGES)
     plan = turn_plan(text=text, language=language, history=history, history_start=history_start,
                      careful=conversation.careful_since is not None)
-    telemetry: dict[str, Any] = {"via": "api"}
-    if plan.crisis:
-        telemetry["care"] = plan.crisis.kind
     user_message = message_add(conversation=conversation, role=Message.Role.USER, text=text, language=language,
-                               telemetry=telemetry, crisis=plan.crisis is not None)
+                               telemetry={"via": "api"}, crisis=plan.crisis is not None,
+                               care_kind=plan.crisis.kind if plan.crisis else "")
     yield {"event": "turn.start", "message_id": user_message.pk, "text": text, "language": language,
            "crisis": user_message.crisis}
     answer, error, first_token_ms, care = "", "", None, None
@@ -237,7 +235,7 @@ def text_turn(*, conversation: Conversation, text: str, stop=None):
     answer_message = message_add(
         conversation=conversation, role=Message.Role.ASSISTANT, text=answer, interrupted=interrupted, telemetry=telemetry,
         language=language, model="emotune:safe-answer" if care else answer_model_name(),
-        crisis=care is not None and care.reason == "answer_screen")
+        crisis=care is not None and care.reason == "answer_screen", care_kind="answer" if care is not None else "")
     yield {"event": "llm.done", "message_id": answer_message.pk, "interrupted": interrupted}
     # A crisis turn's words are not sent to an LLM for a title (the first words stay the title).
     if not error and not interrupted and care is None and conversation.messages.count() == 2:

@@ -366,12 +366,10 @@ class VoiceSession:
         self.tasks.spawn(self.run_llm(turn, plan))
         # The user's words are saved while the LLM starts: no write on the way to the first
         # audio. save_answer waits for this, so the messages keep their order.
-        telemetry = {"asr_final_ms": said.asr_final_ms, "turn": turn.id}
-        if plan.crisis:
-            telemetry["care"] = plan.crisis.kind
         turn.user_saved = self.tasks.spawn(self.port.save(
-            role=Message.Role.USER, text=said.text, telemetry=telemetry, language=said.language, model=said.heard_by,
-            crisis=plan.crisis is not None,
+            role=Message.Role.USER, text=said.text, telemetry={"asr_final_ms": said.asr_final_ms, "turn": turn.id},
+            language=said.language, model=said.heard_by, crisis=plan.crisis is not None,
+            care_kind=plan.crisis.kind if plan.crisis else "",
         ))
         await self.send_event("turn.start", turn=turn.id, text=said.text, language=said.language)
         if self.speech.queued_jobs():
@@ -549,6 +547,7 @@ class VoiceSession:
         answer.message_id = await self.port.save(
             role=Message.Role.ASSISTANT, text=answer.text, interrupted=turn.progress.interrupted,
             telemetry=telemetry, language=turn.utterance.language, voice=answer.voice, crisis=answer.screened,
+            care_kind="answer" if answer.screened else "",
             model="emotune:safe-answer" if answer.care else answer_model_name(),
         )
 
