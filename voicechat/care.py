@@ -149,14 +149,14 @@ def _model(path) -> CareModel | None:
 _LATIN_WORD = re.compile(r"[a-z0-9']+")
 
 
-def _model_says(path, text: str) -> bool:
-    """Whether the classifier at ``path`` says yes to ``text``. Only for texts of some length (four
-    words, or six Chinese characters): on "Good." or "Thanks" a bag of n-grams says little but
-    its prior, and the rules alone judge them."""
+def _model_says(path, text: str, *, words: int = 4) -> bool:
+    """Whether the classifier at ``path`` says yes to ``text``. Only for texts of some length
+    (``words`` words, or half again as many Chinese characters): on "Good." or "Nobody will say
+    this." a bag of n-grams says little but its prior, and the rules alone judge them."""
     model = _model(path)
     if model is None:
         return False
-    if len(_LATIN_WORD.findall(text)) < 4 and len(_CJK.findall(text)) < 6:
+    if len(_LATIN_WORD.findall(text)) < words and len(_CJK.findall(text)) < words * 3 // 2:
         return False
     return model.says(text)
 
@@ -218,7 +218,7 @@ def sentence_harmful(sentence: str, *, careful: bool = False) -> bool:
     if _protective(text) or _search((rules.GRIEF_EN, rules.GRIEF_ZH, rules.EVERYDAY_EN, rules.EVERYDAY_ZH), text):
         return False
     text = _ZH_IDIOM.sub("", text)  # "饿死了就去吃点好吃的" names no death
-    if _model_says(ANSWERS_MODEL, text):  # veiled forms: "you've suffered enough, it's okay to stop now"
+    if _model_says(ANSWERS_MODEL, text, words=6):  # veiled forms: "you've suffered enough, it's okay to stop now"
         return True
     for means, cue in ((rules.MEANS_EN, rules.METHOD_CUE_EN), (rules.MEANS_ZH, rules.METHOD_CUE_ZH)):
         if _compiled(means).search(text) and _compiled(cue).search(text):

@@ -45,6 +45,10 @@ def _bench_texts() -> set[str]:
     return texts
 
 
+def _everyday_texts(kind: str) -> set[str]:
+    return {normalise(row["text"]) for path in SETS.glob(f"{kind}_everyday*.tsv") for row in _rows(path)}
+
+
 def training_set(kind: str) -> tuple[list[str], list[int]]:
     """The normalised texts and labels (1 = crisis / harmful) of one kind of set: each text
     once (its first label), none of the benchmark's."""
@@ -85,11 +89,18 @@ def train(kind: str) -> tuple[care_model.CareModel, dict]:
     if not texts or len(set(labels)) < 2:
         raise CommandError(f"no labelled {kind} in {SETS}")
     probabilities = care_model.out_of_fold(texts, labels)
-    threshold = care_model.threshold_for(probabilities, labels, false_positive_rate=FALSE_POSITIVES[kind])
+    # The threshold is chosen on the hard examples: the everyday sets (*_everyday.tsv) teach the
+    # model what plain talk looks like, but would make any threshold look safe.
+    everyday = _everyday_texts(kind)
+    hard = np.array([text not in everyday for text in texts])
     y = np.asarray(labels)
+    threshold = care_model.threshold_for(probabilities[hard], y[hard].tolist(),
+                                         false_positive_rate=FALSE_POSITIVES[kind])
     figures = {"examples": len(texts), "positives": int(y.sum()), "threshold": round(threshold, 4),
                "oof_recall": float((probabilities[y == 1] >= threshold).mean()),
-               "oof_false_positives": float((probabilities[y == 0] >= threshold).mean())}
+               "oof_false_positives_hard": float((probabilities[hard & (y == 0)] >= threshold).mean()),
+               "oof_false_positives_everyday": float((probabilities[~hard & (y == 0)] >= threshold).mean())
+               if (~hard).any() else 0.0}
     weights, bias = care_model.fit(texts, labels)
     return care_model.CareModel(weights, bias, threshold), figures
 
