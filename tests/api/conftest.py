@@ -1,13 +1,17 @@
-"""Fixtures for the API tests: personal tokens, a real daphne serving the test database."""
+"""Fixtures for the API tests: personal tokens, a real daphne serving the test database (with a scripted
+OpenAI-compatible server as its LLM for the text turn's tests)."""
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests import helpers
+from tests.llm_server import FakeLLM
 
 
 @pytest.fixture
@@ -47,3 +51,30 @@ def stop(proc) -> None:
     except Exception:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="module")
+def llm():
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def stream_server(django_db_setup, django_db_blocker, tmp_path_factory, llm):
+    """daphne whose companion answers from ``llm`` (the text turn's Server-Sent Events)."""
+    proc, srv = daphne_server(tmp_path_factory, env={
+        "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "k", "LLM_TIMEOUT": "5"})
+    yield srv
+    stop(proc)
+
+
+def read_events(response) -> list[tuple[float, str, dict]]:
+    """(arrival time, event name, data) for each event of an SSE response, as it arrives."""
+    events, name = [], None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            events.append((time.monotonic(), name, json.loads(line[6:])))
+    return events

@@ -5,11 +5,10 @@ harmful sentence, and an unexpected failure ending the turn with both messages k
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
-from tests.api.conftest import daphne_server, stop
+from tests.api.conftest import read_events
 from tests.llm_server import FakeLLM
 from voicechat import care
 from voicechat.models import Conversation
@@ -20,38 +19,12 @@ EN_SAFE = " ".join(care.SAFE_ANSWER["en"])
 ZH_SAFE = "".join(care.SAFE_ANSWER["zh"])
 
 
-@pytest.fixture(scope="module")
-def llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker, tmp_path_factory, llm):
-    proc, srv = daphne_server(tmp_path_factory, env={
-        "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "k", "LLM_TIMEOUT": "5"})
-    yield srv
-    stop(proc)
-
-
 def scripted(llm: FakeLLM, *entries: dict) -> FakeLLM:
-    """The module's server, answering ``entries`` from the first, with no request seen yet."""
+    """The module's LLM server, answering ``entries`` from the first, with no request seen yet."""
     llm.script = list(entries)
     llm._index = 0
     llm.requests.clear()
     return llm
-
-
-def read_events(response) -> list[tuple[float, str, dict]]:
-    """(arrival time, event name, data) for each event of an SSE response, as it arrives."""
-    events, name = [], None
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: "):
-            events.append((time.monotonic(), name, json.loads(line[6:])))
-    return events
 
 
 def send(http, conversation, text: str) -> list[tuple[str, dict]]:
@@ -70,14 +43,14 @@ def listed(http, conversation) -> list[dict]:
     ("I don't want to live anymore, I want to end my life.", "en", EN_SAFE),
     ("我真的不想活了，活着没有任何意义", "zh", ZH_SAFE),
 ])
-def test_crisis_words_get_the_safe_answer_and_helplines_without_the_model(make_user, token_for, server, llm, said,
+def test_crisis_words_get_the_safe_answer_and_helplines_without_the_model(make_user, token_for, stream_server, llm, said,
                                                                           language, safe):
     from ops.models import Event
 
     user = make_user(f"care-{language}")
     conversation = Conversation.objects.create(user=user)
     scripted(llm, {"tokens": ["The model must not be asked."]})
-    with server.client(token_for(user)) as http:
+    with stream_server.client(token_for(user)) as http:
         events = send(http, conversation, said)
         names = [name for name, _ in events]
         sentences = len(care.SAFE_ANSWER[language])
@@ -119,7 +92,7 @@ def test_crisis_words_get_the_safe_answer_and_helplines_without_the_model(make_u
      "I hear you.", ["jump", "bridge", "relax"], "en"),
     ("我最近睡不好，很累。", ["我明白。", "希望你明天", "不会醒来。"], "我明白。", ["希望你明天", "醒来"], "zh"),
 ])
-def test_the_screen_replaces_a_harmful_sentence_of_the_answer(make_user, token_for, server, llm, said, tokens, first,
+def test_the_screen_replaces_a_harmful_sentence_of_the_answer(make_user, token_for, stream_server, llm, said, tokens, first,
                                                               harmful, language):
     from ops.models import Event
 
@@ -127,7 +100,7 @@ def test_the_screen_replaces_a_harmful_sentence_of_the_answer(make_user, token_f
     user = make_user(f"screen-{language}")
     conversation = Conversation.objects.create(user=user)
     scripted(llm, {"tokens": tokens})
-    with server.client(token_for(user)) as http:
+    with stream_server.client(token_for(user)) as http:
         events = send(http, conversation, said)
         names = [name for name, _ in events]
         sentences = len(care.SAFE_ANSWER[language])
@@ -154,12 +127,12 @@ def test_the_screen_replaces_a_harmful_sentence_of_the_answer(make_user, token_f
     assert recorded.data["message"] == answer.pk
 
 
-def test_an_unexpected_failure_is_an_error_event_and_both_messages_are_kept(make_user, token_for, server, llm):
+def test_an_unexpected_failure_is_an_error_event_and_both_messages_are_kept(make_user, token_for, stream_server, llm):
     # The endpoint streams an object where text belongs: the answer path fails on it (TypeError).
     user = make_user("broken")
     conversation = Conversation.objects.create(user=user)
     scripted(llm, {"tokens": [{"x": 1}]})
-    with server.client(token_for(user)) as http:
+    with stream_server.client(token_for(user)) as http:
         events = send(http, conversation, "Hello there, how are you?")
     assert [name for name, _ in events] == ["turn.start", "error", "llm.done"], events
     error = events[1][1]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 
-from tests.api.conftest import daphne_server, stop
-from tests.llm_server import FakeLLM
+from tests.api.conftest import read_events
 from voicechat.models import Conversation, Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,37 +14,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TOKENS = ["I hear", " you.", " Let us", " breathe", " together."]
 
 
-@pytest.fixture(scope="module")
-def llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker, tmp_path_factory, llm):
-    proc, srv = daphne_server(tmp_path_factory, env={
-        "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "k", "LLM_TIMEOUT": "5"})
-    yield srv
-    stop(proc)
-
-
-def read_events(response) -> list[tuple[float, str, dict]]:
-    """(arrival time, event name, data) for each event of an SSE response, as it arrives."""
-    events, name = [], None
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: "):
-            events.append((time.monotonic(), name, json.loads(line[6:])))
-    return events
-
-
-def test_a_text_turn_streams_its_answer_and_saves_both_messages(make_user, token_for, server, llm):
+def test_a_text_turn_streams_its_answer_and_saves_both_messages(make_user, token_for, stream_server, llm):
     user = make_user("alice")
     conversation = Conversation.objects.create(user=user)
     llm.script = [{"tokens": TOKENS, "interval": 0.4}, {"content": '{"title": "Breathing together"}'}]
-    with server.client(token_for(user)) as http:
+    with stream_server.client(token_for(user)) as http:
         started = time.monotonic()
         with http.stream("POST", f"/api/v1/conversations/{conversation.pk}/messages", json={"text": "I feel tense."}) as r:
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
@@ -85,11 +57,11 @@ def test_a_text_turn_streams_its_answer_and_saves_both_messages(make_user, token
         assert Message.objects.count() == count
 
 
-def test_an_llm_failure_is_an_error_event_and_the_turn_is_kept(make_user, token_for, server, llm):
+def test_an_llm_failure_is_an_error_event_and_the_turn_is_kept(make_user, token_for, stream_server, llm):
     user = make_user("bob")
     conversation = Conversation.objects.create(user=user)
     llm.script = [{"status": 500}]
-    with server.client(token_for(user)) as http:
+    with stream_server.client(token_for(user)) as http:
         with http.stream("POST", f"/api/v1/conversations/{conversation.pk}/messages", json={"text": "Hello?"}) as r:
             events = read_events(r)
     assert [name for _, name, _ in events] == ["turn.start", "error", "llm.done"]
@@ -98,11 +70,11 @@ def test_an_llm_failure_is_an_error_event_and_the_turn_is_kept(make_user, token_
     assert answer.text == "" and "500" in answer.telemetry["error"]
 
 
-def test_a_client_that_leaves_mid_answer_keeps_the_partial_answer(make_user, token_for, server, llm):
+def test_a_client_that_leaves_mid_answer_keeps_the_partial_answer(make_user, token_for, stream_server, llm):
     user = make_user("carol")
     conversation = Conversation.objects.create(user=user)
     llm.script = [{"tokens": ["One.", " Two.", " Three.", " Four.", " Five.", " Six."], "interval": 0.5}]
-    with server.client(token_for(user)) as http:
+    with stream_server.client(token_for(user)) as http:
         with http.stream("POST", f"/api/v1/conversations/{conversation.pk}/messages", json={"text": "Count"}) as r:
             for line in r.iter_lines():
                 if line.startswith("data: ") and "One." in line:

@@ -53,3 +53,25 @@ def daphne_server(fake_llm, tmp_path):
     print("daphne output:\n" + (tmp_path / "daphne.log").read_text()[-5000:])
 
 
+
+
+@pytest.fixture
+def voice(settings, fake_llm):
+    """A voice session's settings: synthesis in this process by espeak-ng, the LLM scripted."""
+    from django.utils import translation
+
+    settings.JOBS_BACKEND = "inprocess"
+    settings.VOICE_TTS = "espeak"
+    # The consumer activates the connection's language before a session runs; here, English
+    # (an earlier test's consumer may have left Chinese active in this thread).
+    with translation.override("en"):
+        yield settings
+
+
+@pytest.fixture
+def voice_settings(settings):
+    """The consumer's settings: synthesis in this process by espeak-ng."""
+    settings.JOBS_BACKEND = "inprocess"
+    settings.VOICE_TTS = "espeak"
+    settings.VOICE_MAX_MESSAGES_PER_SECOND = 120
+    return settings

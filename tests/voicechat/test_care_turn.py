@@ -17,6 +17,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from tests.helpers import session_cookie, ws_client
+from tests.voicechat.test_consumer import events_until
 from tests.voicechat.test_turn import RecordingPort, session_with
 from voicechat import care
 from voicechat.answering import Crisis, Piece, answer_events, turn_plan
@@ -51,25 +52,6 @@ async def until_count(port: RecordingPort, kind: str, count: int, timeout: float
 
 
 @pytest.fixture
-def voice(settings, fake_llm):
-    """A VoiceSession's settings, as tests/voicechat/test_turn.py sets them."""
-    from django.utils import translation
-
-    settings.JOBS_BACKEND = "inprocess"
-    settings.VOICE_TTS = "espeak"
-    with translation.override("en"):
-        yield settings
-
-
-@pytest.fixture
-def voice_settings(settings):
-    settings.JOBS_BACKEND = "inprocess"
-    settings.VOICE_TTS = "espeak"
-    settings.VOICE_MAX_MESSAGES_PER_SECOND = 120
-    return settings
-
-
-@pytest.fixture
 def conversation(user):
     return Conversation.objects.create(user=user)
 
@@ -80,22 +62,6 @@ async def connect(conversation, user):
     connected, _code = await client.connect()
     assert connected
     return client
-
-
-async def events_until(client, stop_type: str, timeout: float = 20.0) -> tuple[list[dict], list[bytes]]:
-    events, audio = [], []
-    while True:
-        out = await client.receive_output(timeout)
-        if out["type"] == "websocket.close":
-            raise AssertionError(f"closed before {stop_type}: {events}")
-        if out.get("bytes") is not None:
-            audio.append(out["bytes"])
-            events.append({"type": "audio", "size": len(out["bytes"])})
-            continue
-        event = json.loads(out["text"])
-        events.append(event)
-        if event["type"] == stop_type:
-            return events, audio
 
 
 CRISIS_EN = "I don't want to live anymore, I want to end my life."
@@ -109,7 +75,7 @@ async def test_crisis_typed_on_the_voice_socket_gets_the_spoken_safe_answer_and_
     fake_llm.script = [{"tokens": ["The model must not be asked."]}]
     client = await connect(conversation, user)
     await client.send_to(text_data=json.dumps({"type": "text", "text": CRISIS_EN}))
-    events, audio = await events_until(client, "turn.metrics")
+    events, audio = await events_until(client, "turn.metrics", timeout=20)
     kinds = [e["type"] for e in events]
 
     # The helplines come before the first word of the answer, and the answer is the fixed one.
@@ -149,7 +115,7 @@ async def test_crisis_typed_on_the_voice_socket_gets_the_spoken_safe_answer_and_
     # The next ordinary turn is answered by the model, told to be careful.
     fake_llm.script = [{"tokens": ["I'm here with you."]}]
     await client.send_to(text_data=json.dumps({"type": "text", "text": "Thank you for listening."}))
-    events, _ = await events_until(client, "turn.metrics")
+    events, _ = await events_until(client, "turn.metrics", timeout=20)
     assert "care.crisis" not in [e["type"] for e in events]
     assert tokens_of(events) == ["I'm here with you."]
     assert len(fake_llm.requests) == 1

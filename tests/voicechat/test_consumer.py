@@ -20,14 +20,6 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def voice_settings(settings):
-    settings.JOBS_BACKEND = "inprocess"
-    settings.VOICE_TTS = "espeak"
-    settings.VOICE_MAX_MESSAGES_PER_SECOND = 120
-    return settings
-
-
-@pytest.fixture
 def conversation(user):
     return Conversation.objects.create(user=user)
 

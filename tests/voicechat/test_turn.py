@@ -74,18 +74,6 @@ class RecordingPort(Port):
         await asyncio.wait_for(wait(), timeout)
 
 
-@pytest.fixture
-def voice(settings, fake_llm):
-    from django.utils import translation
-
-    settings.JOBS_BACKEND = "inprocess"
-    settings.VOICE_TTS = "espeak"
-    # The consumer activates the connection's language before a session runs; here, English
-    # (an earlier test's consumer may have left Chinese active in this thread).
-    with translation.override("en"):
-        yield settings
-
-
 async def session_with(port: RecordingPort):
     """A session whose synthesis jobs answer on a channel of its own, read as a consumer reads it."""
     layer = get_channel_layer()

@@ -38,7 +38,7 @@ BENCH_SETS = Path(__file__).resolve().parents[3] / "bench" / "care"
 
 def _bench_texts() -> set[str]:
     texts = set()
-    for path in BENCH_SETS.glob("*.tsv"):
+    for path in BENCH_SETS.rglob("*.tsv"):
         for row in _rows(path):
             for text in (row.get("text") or row.get("messages") or "").split("||"):
                 texts.add(normalise(text.strip()))
