@@ -572,3 +572,50 @@ METHOD_CUE_ZH = (r"一次(?:性)?(?:吃|吞)|全部(?:吃|吞)|吃完|有把握|
 ENDORSE_WORDS_ZH = (r"轻松|放松|解脱|和平|安宁|安详|平静|正确|合理|选择|应该|可以|不妨|试试|继续吧|去做吧|勇敢|勇气|自由|更好|最好|挺好|"
                     r"好受|成全|有把握|支持你|珍惜|理解|不错|美好|休息|合适|正好|明白你为什么|写得很好|难受了|不会那么|好好睡")
 
+
+# --- statements of an attempt under way, of means at hand, of worth measured against money ------------
+
+STRONG_EN += [
+    ("plan", r"\b(?:just |already )?(?:swallowed|took|taken|downed|had) (?:the whole|a whole|all (?:of )?(?:my|the|them)|a bottle|"
+             r"a handful|handfuls|\d+|twenty|thirty|forty|fifty)\b[^.!?]{0,30}\b(?:pills|tablets|bottle|of them|meds|sleeping)\b"),
+    ("plan", r"\b(?:after|from) (?:the|all the|those|my) pills\b[^.!?]{0,40}\b(?:sleepy|blurry|dizzy|numb|heavy|tingling|can't feel|"
+             r"is that normal|going dark|fading)\b"),
+    ("plan", r"\b(?:i'm|im|i am) (?:standing|sitting|up) on (?:the|a|my) (?:ledge|edge|roof|rooftop|bridge|railing|chair)\b"),
+    ("plan", r"\bthe rope(?:'s| is) (?:up|tied|ready)\b|\bstanding on the chair\b"),
+    ("plan", r"\b(?:hoarding|stashing|saving|hiding|collecting)\b[^.!?]{0,20}\b(?:tramadol|oxy\w*|opioids?|pills|tablets|meds|"
+             r"medication|insulin|painkillers)\b"),
+    ("plan", r"\b(?:gun|pistol|rifle|shotgun)\b[^.!?]{0,40}\b(?:know where|the key|loaded|bullets|ammo|in the closet|in the drawer|"
+             r"i could use)\b"),
+    ("plan", r"\b(?:\d+|ten|twelve|fourteen|twenty) (?:floors?|storeys?|stories|metres|meters|feet)\b[^.!?]{0,30}\b(?:enough|should do|"
+             r"high enough|would do)\b"),
+    ("method_question", r"\b(?:stops? (?:your|the|my) heart|odds of surviving|survive a fall|chance(?:s)? of surviving|would (?:it|that) "
+                        r"kill|enough to kill|to not wake up)\b"),
+    ("burden", r"\b(?:life insurance|insurance (?:payout|money)|my pension)\b[^.!?]{0,40}\b(?:worth more|more use|more useful|better "
+               r"for them|would (?:cover|help|do more))\b"),
+    ("burden", r"\b(?:don't|do not|doesn't) deserve to (?:live|be alive|exist|be here)\b|\bnot worth (?:saving|keeping alive|the "
+               r"(?:money|trouble|space))\b"),
+    ("farewell", r"\b(?:this is it for me|remember me (?:as|by|when|for)|something to remember me by|letter[^.!?]{0,30}explaining "
+                 r"why i did it|goodbye message so (?:people|they)|after i'm gone|when i'm not here anymore)\b"),
+    ("farewell", r"\b(?:won't|will not|wont|don't|do not) need (?:them|it|these|those|any of (?:it|this|them)) (?:anymore|any more|"
+                 r"where i'm going|after (?:tonight|this week|friday))\b"),
+    ("self_harm", r"\b(?:my )?sh\b[^.!?]{0,20}\b(?:back|again|relapse|worse|urges?|scars?)\b|\b(?:scratches|marks|cuts|burns|bruises) "
+                  r"(?:aren't|are not|weren't|isn't|is not) from (?:my|the|a) (?:cat|dog|kitten|accident)\b"),
+]
+STRONG_ZH += [
+    ("plan", r"(?:吃|吞)了(?:\d+|[一二三四五六七八九十几]+)(?:十)?(?:几)?(?:片|颗|粒|瓶|盒)|(?:药|安眠药)[^。！？]{0,6}(?:又)?喝了(?:酒|白酒)|"
+             r"在等(?:它|药|药效)?(?:起效|发作)|刚才吃的(?:好像)?不够|(?:吃|喝)了[^。！？]{0,10}(?:手脚|身体)(?:开始)?(?:发麻|没知觉|发冷)"),
+    ("plan", r"(?:坐|站|躺)在(?:铁轨|轨道|桥边|楼顶|天台|窗台|栏杆)(?:上|旁边|边上)?[^。！？]{0,12}(?:车|快来|下面|往下|跳|等)"),
+    ("plan", r"(?:家里的|我妈的|我爸的)?(?:降压药|安眠药|止痛药|胰岛素|药)[^。！？]{0,12}(?:加起来|攒起来|存起来)?(?:够多了|足够了|应该够了)"),
+    ("plan", r"(?:一脚油门|方向盘一打)[^。！？]{0,12}(?:撞|冲)|冻一晚上[^。！？]{0,8}(?:走掉|死|没了)"),
+    ("method_question", r"(?:打|吃|喝)多少[^。！？]{0,6}(?:会出人命|会没命|会死人|能走)|出人命|会不会直接走掉"),
+    ("burden", r"不配活(?:着|下去)|(?:根本|真的)?不值(?:这个钱|这么多钱|得救)|不如早点走了|(?:早点|干脆)走了(?:干净|算了|省心)|"
+               r"(?:老天爷|老天)(?:要是)?(?:把我)?收走|(?:出个|来场)意外[^。！？]{0,8}(?:走掉|没了|死)"),
+    ("wish_dead", r"别让我(?:再)?看到明天的太阳|不想(?:再)?看到明天的太阳|(?:进|住进)小盒子|人生进度条[^。！？]{0,8}(?:拉到头|拉到最后)|"
+                  r"(?:按|点)一下就能消失|退出[^。！？]{0,4}人生|(?:想|就)(?:这么)?(?:淡出|关机|下线)(?:这个世界|人生)?(?:算了|好了|吧)?$"),
+    ("farewell", r"(?:存款|钱|积蓄)(?:都|全)?转给[^。！？]{0,12}(?:不知道为什么|以后)|(?:拜托|麻烦)[^。！？]{0,6}(?:把|帮)?我的日记烧了|"
+                 r"(?:狗狗|猫咪|狗|猫)(?:就)?拜托(?:你|给你)了|密码记在[^。！？]{0,12}(?:学费|以后|够了)"),
+    ("self_harm", r"扇(?:自己|我自己)(?:耳光|巴掌)|(?:拿|用)头撞墙"),
+]
+EXCUSES_EN["plan"] += [r"\b(?:doctor|nurse|vet|pharmacist|prescribed|as directed|dog|cat|kid|toddler|baby)\b[^.!?]{0,40}\b(?:swallowed|took)\b"]
+EXCUSES_ZH["plan"] += [r"(?:孩子|宝宝|狗|猫|奶奶|爷爷|医生|按医嘱|每天)[^。！？]{0,10}(?:吃了|吞了)"]
+EXCUSES_ZH["burden"] = [r"(?:手机|电脑|衣服|包|车|房子|东西)[^。！？]{0,6}不值(?:这个钱|这么多钱)"]
