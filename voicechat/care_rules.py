@@ -619,3 +619,63 @@ STRONG_ZH += [
 EXCUSES_EN["plan"] += [r"\b(?:doctor|nurse|vet|pharmacist|prescribed|as directed|dog|cat|kid|toddler|baby)\b[^.!?]{0,40}\b(?:swallowed|took)\b"]
 EXCUSES_ZH["plan"] += [r"(?:孩子|宝宝|狗|猫|奶奶|爷爷|医生|按医嘱|每天)[^。！？]{0,10}(?:吃了|吞了)"]
 EXCUSES_ZH["burden"] = [r"(?:手机|电脑|衣服|包|车|房子|东西)[^。！？]{0,6}不值(?:这个钱|这么多钱)"]
+
+# --- veiled wording, from the training sets' misses (each a general form, not one sentence) -----------
+
+STRONG_EN += [
+    ("intent", r"\b(?:long nap|dirt nap|mortal coil|buy the farm|call stumps|self[- ]?delete|ctrl alt delete myself|kms|kys|ctb|"
+               r"catch the bus|yeet myself off)\b"),
+    ("farewell", r"\b(?:sign(?:ing)? off|log(?:ging)? off|turn(?:ing)? (?:my )?phone off|check(?:ing)? out|rest|close my eyes|stay in "
+                 r"the dark|leave|go)\b[^.!?]{0,20}\b(?:for good|forever|for the last time)\b"),
+    ("farewell", r"\b(?:before i go|while i still have the courage)(?:[.!?,]|$)|\bleave while i still\b"),
+    ("farewell", r"\b(?:scheduled|timed|set up|set)\b[^.!?]{0,30}\b(?:goodbye|farewell|to send|to go out)\b|\bgoodbye (?:texts|messages|"
+                 r"emails|videos?)\b|\bknows? where to (?:look|find me)\b|\b(?:so|that) (?:nobody|no one) has to (?:do it|clean|deal "
+                 r"with it|sort it) after\b|\bwon't remember me\b|\bnot a cry for help\b"),
+    ("farewell", r"\b(?:decided|decision)\b[^.!?]{0,30}\b(?:is|will be) my last\b(?! (?:at|in|with|of|on|for))|\bmy last "
+                 r"(?:dance|everything|week|night|day) (?:this|on|before)\b(?! (?:at|in|with|of))"),
+    ("wish_dead", r"\btired of (?:being (?:a person|alive|here|me)|trying to want to be here|existing)\b|\b(?:be a memory now|switch me "
+                  r"off|turn me off|unplug me)\b|\b(?:never|not) (?:have to )?see another (?:morning|day|sunrise)\b"),
+    ("wish_dead", r"\b(?:time (?:i|to) (?:went to )?join|go (?:and )?join|be with) (?:him|her|them|grandpa|grandma|granny|mum|mom|dad|"
+                  r"my (?:wife|husband|son|daughter))\b(?! for| at| on| in| tonight| tomorrow| this)"),
+    ("plan", r"\b(?:that's|that is|it's) my (?:window|chance)\b|\b(?:right )?up until the day\b|\bstock(?:ing|ed)? up quietly\b|"
+             r"\bgarage\b[^.!?]{0,30}\bengine running\b|\bengine running\b[^.!?]{0,30}\bgarage\b|\bsomewhere high\b"),
+    ("burden", r"\b(?:policy|insurance|payout|pension)\b[^.!?]{0,60}\b(?:could|would|will) (?:retire|pay off|be free|cover|clear|"
+               r"do more)\b|\b(?:be|feel) (?:free|freer|better off|relieved)\b[^.!?]{0,15}\bif i (?:went|go|left|died|was gone|"
+               r"wasn't here)\b|\b(?:i'm|im|i am|i've been|i feel)\b[^.!?]{0,25}\ba burden\b"),
+    ("wish_dead", r"\bafter (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tonight|tomorrow|this week(?:end)?|next week)\b"
+                  r"[^.!?]{0,10}\b(?:it|nothing|none of this|none of it)\b[^.!?]{0,5}\b(?:won't|will not|doesn't) matter\b"),
+    ("self_harm", r"\b(?:only )?do it where (?:my )?(?:swimsuit|clothes|sleeves|shorts|jeans) (?:covers?|hides?)\b|\bhid(?:e|ing)? the "
+                  r"bandages\b|\b(?:burn marks|cuts|scars|marks)\b[^.!?]{0,40}\b(?:make new ones|new ones)\b"),
+]
+WEAK_EN["means"].append(r"\b(?:quarry|reservoir|car park|multistorey|motorway|highway)\b")
+WEAK_EN["time"].append(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")
+WEAK_EN["affairs"].append(r"\bcancel\w* my (?:therapy|appointments|sessions|check-?ins?)\b|\bfeeds? the (?:cat|dog)\b")
+
+STRONG_ZH += [
+    ("plan", r"就差一个(?:合适的)?(?:晚上|机会|时间|日子)|(?:水库|江边|河边|桥上)[^。！？]{0,10}有没有人(?:看着|管)|"
+             r"(?:黄线|站台边|轨道边|马路中间)[^。！？]{0,15}(?:往前|跳|站了好久|回过神)|(?:买|卖)炭|一共\d+片|药[^。！？]{0,10}数过了|"
+             r"(?:决定|定了)就(?:这周|今晚|明天|这个月|周末)了|撞(?:上)?护栏|哪座(?:桥|楼)(?:比较|最)高|(?:早就|不然我)(?:早就)?跳(?:了|下去了)|"
+             r"(?:住|在)[^。！？]{0,4}(?:\d+|十几|二十几|[一二三四五六七八九十]+)楼[^。！？]{0,10}(?:窗外|往下看|都在想)|"
+             r"(?:天台|楼顶)[^。！？]{0,10}(?:好想|想)跳"),
+    ("wish_dead", r"(?:这具|这副)身体[^。！？]{0,8}(?:逃|还回去|不要了|离开)|(?:很快|快|想|要|该)[^。！？]{0,6}(?:过去|去)陪(?:他们|她|他|爷爷|"
+                  r"奶奶|外婆|外公|姥姥|姥爷|妈妈|爸爸)|(?:查出|得了)(?:癌症|绝症)[^。！？]{0,10}(?:松一口气|解脱|也好)|不用再熬了|不想再熬了|"
+                  r"我是个错误|早该被删除|不该被生下来|把自己(?:也)?(?:格式化|删除|注销|销了)|人也要销了|人生(?:这局|这场游戏)?[^。！？]{0,4}"
+                  r"(?:投降|认输)|人间不值得[^。！？]{0,15}(?:下车|离开|走了)"),
+    ("farewell", r"以后[^。！？]{0,10}帮我[^。！？]{0,12}(?:照顾|浇|打电话|喂|顾|看着)|不能陪你长大|没办法再(?:顾|照顾|陪)|走得体面|体面地走|"
+                 r"干干净净地走|一次了结|只有一个办法|钱留着给|留个念想|勿念|适合(?:道别|告别)|(?:告别|语音|视频|遗言|信)[^。！？]{0,10}"
+                 r"(?:定时发送|设了定时)|到时候(?:告诉|交给|给)|"
+                 r"替我跟[^。！？]{0,6}说(?:声)?对不起|不是求救|在这个世界(?:上)?的最后一天|(?:猫|狗|狗狗|猫咪)[^。！？]{0,4}拜托(?:你|你们|给你)了|"
+                 r"头像换成(?:了)?(?:全)?黑"),
+    ("intent", r"如果我死了[^。！？]{0,20}(?:试试|看看)|(?:别|不要)(?:叫|打)(?:救护车|120)|(?:打一针|一针)让我走|让我走吧|"
+               r"(?:我|好|真的|又|次)想(?:去)?死(?:了)?(?=[，。！？,.!?]|$)"),
+    ("self_harm", r"烟头[^。！？]{0,8}(?:按|烫)|伤口[^。！？]{0,10}(?:抠开|抠破)|(?:压|烫|抓)到(?:起泡|出血|破皮)|饿到晕倒|需要疼一下|"
+                  r"想让自己疼|又割了|割了好几道|好几道(?:口子|伤)|划得[^。！？]{0,6}深|(?:又)?复发了[^。！？]{0,6}(?:划|割)|划完(?:之后)?|"
+                  r"(?:𠝹|𠝹咗)(?:手|自己)|疤[^。！？]{0,15}(?:我说是|骗|假装|说是)"),
+    ("burden", r"(?:没有我|没了我|冇咗我)[^。！？]{0,12}(?:好过|好過|轻松|輕鬆|更好)|唔想(?:再)?活"),
+]
+WEAK_ZH["means"].append(r"水库|黄线|护栏|十七楼|窗外")
+WEAK_ZH["affairs"].append(r"转给|贴了标签|谁的就是谁的|(?:给|留给)我(?:哥|姐|弟|妹|表弟|表妹|侄子|外甥)")
+WEAK_ZH["alone"].append(r"有没有人看着|人少|没人看着")
+
+EXCUSES_EN["wish_dead"].append(r"\b(?:project|deadline|exam|launch|goes live|submit\w*|release|ship\w*|presentation|interview)\b")
+EXCUSES_EN["intent"].append(r"\bwhat does\b[^.!?]{0,40}\bmean\b|\b(?:western|idiom|phrase|expression|slang)\b")
