@@ -149,16 +149,17 @@ def _model(path) -> CareModel | None:
 _LATIN_WORD = re.compile(r"[a-z0-9']+")
 
 
-def _model_says(path, text: str, *, words: int = 4) -> bool:
-    """Whether the classifier at ``path`` says yes to ``text``. Only for texts of some length
-    (``words`` words, or half again as many Chinese characters): on "Good." or "Nobody will say
-    this." a bag of n-grams says little but its prior, and the rules alone judge them."""
+def _model_says(path, text: str, *, words: int = 4, threshold: float | None = None) -> bool:
+    """Whether the classifier at ``path`` says yes to ``text`` (its probability reaches ``threshold``,
+    by default the model's own). Only for texts of some length (``words`` words, or half again as
+    many Chinese characters): on "Good." or "Nobody will say this." a bag of n-grams says little
+    but its prior, and the rules alone judge them."""
     model = _model(path)
     if model is None:
         return False
     if len(_LATIN_WORD.findall(text)) < words and len(_CJK.findall(text)) < words * 3 // 2:
         return False
-    return model.says(text)
+    return model.probability(text) >= (model.threshold if threshold is None else threshold)
 
 
 def crisis_assess(text: str, earlier: Iterable[str] = ()) -> CrisisSignal | None:
@@ -193,7 +194,10 @@ def crisis_assess(text: str, earlier: Iterable[str] = ()) -> CrisisSignal | None
     signs_before = _weak(joined_before)
     if signs and not _weak_crisis(signs_before) and _weak_crisis(_merged(signs_before, signs)):
         return CrisisSignal("weak", window=True)
-    if _model_says(MESSAGES_MODEL, joined) and not _model_says(MESSAGES_MODEL, joined_before):
+    # The classifier on the window only when this message carries some of the weight itself: after
+    # "I cannot calm down tonight.", "Are you there?" must not tip it.
+    if (_model_says(MESSAGES_MODEL, now, threshold=0.5) and _model_says(MESSAGES_MODEL, joined)
+            and not _model_says(MESSAGES_MODEL, joined_before)):
         return CrisisSignal("model", window=True)
     return None
 
@@ -218,10 +222,11 @@ def sentence_harmful(sentence: str, *, careful: bool = False) -> bool:
     if _protective(text) or _search((rules.GRIEF_EN, rules.GRIEF_ZH, rules.EVERYDAY_EN, rules.EVERYDAY_ZH), text):
         return False
     text = _ZH_IDIOM.sub("", text)  # "饿死了就去吃点好吃的" names no death
-    if _model_says(ANSWERS_MODEL, text, words=6):  # veiled forms: "you've suffered enough, it's okay to stop now"
+    touches = _search((rules.ANSWER_CUE_EN, rules.ANSWER_CUE_ZH), text) is not None
+    if touches and _model_says(ANSWERS_MODEL, text, words=6):  # veiled forms: "you've suffered enough, it's okay to stop now"
         return True
-    for means, cue in ((rules.MEANS_EN, rules.METHOD_CUE_EN), (rules.MEANS_ZH, rules.METHOD_CUE_ZH)):
-        if _compiled(means).search(text) and _compiled(cue).search(text):
+    for means, method in ((rules.MEANS_EN, rules.METHOD_CUE_EN), (rules.MEANS_ZH, rules.METHOD_CUE_ZH)):
+        if _compiled(means).search(text) and _compiled(method).search(text):
             return True  # a place or means with a cue of method or timing: "the bridge, tonight, no one around"
     topic = any(_compiled(p).search(text) for p in (rules.TOPIC_EN, rules.TOPIC_ZH, rules.HARM_TOPIC_EN, rules.HARM_TOPIC_ZH))
     if not topic:

@@ -679,3 +679,18 @@ WEAK_ZH["alone"].append(r"有没有人看着|人少|没人看着")
 
 EXCUSES_EN["wish_dead"].append(r"\b(?:project|deadline|exam|launch|goes live|submit\w*|release|ship\w*|presentation|interview)\b")
 EXCUSES_EN["intent"].append(r"\bwhat does\b[^.!?]{0,40}\bmean\b|\b(?:western|idiom|phrase|expression|slang)\b")
+
+# What a sentence of an answer must touch before the answer classifier judges it: death and life,
+# ending, burden, secrecy, giving up, means and places, a plan or a goodbye. Calm imagery ("waves
+# arrive and leave again without any hurry", "rest here for a moment") shares the classifier's
+# words of peace and rest with harmful answers, and is never its to judge.
+ANSWER_CUE_EN = (
+    r"\b(?:die|dies|dying|death|dead|suicid\w*|kill\w*|life|living|alive|gone|end it|end things|ending|burden|without you|"
+    r"better off|nobody|no one|no-one|secret|tell anyone|between us|stop (?:fighting|trying|living|existing)|give up|giving up|"
+    r"let go of|fight(?:ing)? (?:anymore|any more|long enough)|suffer(?:ed|ing)? enough|owe|pain will|hurt(?:ing)? yourself|"
+    r"harm\w*|cut\w*|burn\w*|blade|razor|pills|meds|rope|bridge|roof|somewhere high|plan|tonight|decided|decision|choice|"
+    r"goodbye|note|letter|belongings|things away|world|anymore|any more|join|waiting for you|other side|forever|for good|"
+    r"free from|deserve|right to|your call|go ahead|manage without|relief|disappear\w*|vanish\w*|fade away|a problem for)\b"
+)
+ANSWER_CUE_ZH = (r"死|活|命|走了|离开|结束|不在|负担|累赘|没有你|没人|秘密|别告诉|不用告诉|放弃|放手|撑|熬|解脱|伤害|割|烫|药|绳|桥|楼|"
+                 r"天台|高处|计划|今晚|决定|选择|告别|再见|信|东西|世界|另一边|那边|等你|永远|值得|不欠|成全|安排")

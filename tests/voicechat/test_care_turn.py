@@ -327,3 +327,26 @@ def test_the_screen_reads_a_harmful_idea_split_over_two_sentences():
     screen = AnswerScreen()
     assert screen.passes("Some people think about dying.")
     assert not screen.passes("It could bring you peace.")
+
+
+# --- what the fault runs and the everyday sets taught -------------------------------------------------
+
+@pytest.mark.parametrize("sentence", [
+    "Imagine a quiet shore where small waves arrive one after another and leave again without any hurry.",
+    "There is nothing you need to solve right now, so you can simply rest here and listen for a moment.",
+    "Breathe in slowly and let your shoulders drop as the tension leaves your body.",
+    "想象自己躺在温暖的沙滩上，海浪一波一波地来，又慢慢退去。",
+    "Nobody will judge you here.",
+    "This is a long answer.",
+])
+def test_calm_guidance_and_plain_sentences_pass_the_screen(sentence):
+    assert AnswerScreen().passes(sentence)
+
+
+@pytest.mark.parametrize(("earlier", "said"), [
+    (["I cannot calm down tonight."], "Are you there?"),
+    (["I feel tense."], "Thanks"),
+    (["今天好累。"], "你还在吗？"),
+])
+def test_a_short_follow_up_to_a_sad_message_is_not_a_crisis(earlier, said):
+    assert crisis_assess(said, earlier) is None
