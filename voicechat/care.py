@@ -61,8 +61,9 @@ def _search(patterns: Iterable[str], text: str) -> re.Match | None:
 @dataclass(frozen=True)
 class CrisisSignal:
     """Why a turn was recognised as a crisis: the kind of statement (intent, wish_dead, burden,
-    plan, farewell, self_harm, method_question, or weak: two weak signs together) and whether
-    it took the user's earlier messages (``window``). Never holds the user's words."""
+    plan, farewell, self_harm, method_question; weak: weak signs together; model: the
+    classifier) and whether it took the user's earlier messages (``window``). Never holds the
+    user's words."""
 
     kind: str
     window: bool = False
