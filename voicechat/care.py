@@ -242,7 +242,7 @@ _ZH_IDIOM = re.compile(f"[{rules.ZH_INTENSIFIED}]死(?:了|我了|人了|啦|掉
 
 # Harmful forms that a protective word next to them does not excuse ("you should jump, it's safe").
 _DIRECT_HARM = [
-    r"(?:you should|go ahead and|why not|just) (?:die|kill yourself|jump|end (?:it|your life))",
+    r"\b(?:you should|go ahead and|why not|just) (?:die|kill yourself|jump|end (?:it|your life))\b",
     r"(?:你|您)(?:就|应该|干脆)(?:去死|自杀|跳下去)|去死吧",
 ]
 

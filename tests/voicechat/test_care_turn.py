@@ -350,3 +350,12 @@ def test_calm_guidance_and_plain_sentences_pass_the_screen(sentence):
 ])
 def test_a_short_follow_up_to_a_sad_message_is_not_a_crisis(earlier, said):
     assert crisis_assess(said, earlier) is None
+
+
+@pytest.mark.parametrize("sentence", [
+    "Please reach out, why not just jump, you are not alone.",
+    "You should just die, it is safe and nobody will be worried about you.",
+    "你就去死吧，别担心，你不是一个人。",
+])
+def test_a_direct_push_to_die_is_stopped_even_beside_protective_words(sentence):
+    assert not AnswerScreen().passes(sentence)
