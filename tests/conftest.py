@@ -112,3 +112,14 @@ def fake_llm(settings):
     settings.LLM_TIMEOUT = 2.0
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def llm():
+    """A scripted OpenAI-compatible server on loopback for a module's child processes (daphne,
+    workers), which are pointed at ``llm.base_url`` through their environment."""
+    from tests.llm_server import FakeLLM
+
+    server = FakeLLM().start()
+    yield server
+    server.stop()

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tests import helpers
-from tests.llm_server import FakeLLM
 
 
 @pytest.fixture
@@ -51,13 +50,6 @@ def stop(proc) -> None:
     except Exception:
         proc.kill()
         proc.wait()
-
-
-@pytest.fixture(scope="module")
-def llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

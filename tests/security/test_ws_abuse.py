@@ -38,7 +38,6 @@ import websockets
 from emotune.websocket import CLOSE_BAD_FRAMES, CLOSE_RATE, CLOSE_SLOW_READER, CLOSE_TOO_LARGE
 from tests import helpers
 from tests.helpers import ROOT, session_cookie
-from tests.llm_server import FakeLLM
 from voicechat.models import Conversation
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -68,13 +67,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
