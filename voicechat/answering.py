@@ -29,13 +29,15 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from emotune.llm import LLMUnavailable
-from voicechat.care import AnswerScreen, CrisisSignal, Resource, crisis_assess, safe_answer
-from voicechat.companion import SentenceSplitter, prompt_messages, reply_stream
+from voicechat.care import CRISIS_WINDOW, AnswerScreen, CrisisSignal, Resource, crisis_assess, safe_answer
+from voicechat.companion import SentenceSplitter, answer_model_name, prompt_messages, reply_stream
 
 logger = logging.getLogger(__name__)
 
-# How many of the user's earlier messages the crisis check reads with this one.
-CRISIS_WINDOW = 3
+# What an answer that is the safe answer records: Message.model, and telemetry["care"] (the page
+# shows the helplines with it again after a reload).
+SAFE_ANSWER_MODEL = "emotune:safe-answer"
+SAFE_ANSWER_MARK = "safe_answer"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,14 @@ class Crisis:
 
     def resources_out(self) -> list[dict]:
         return [r.as_dict() for r in self.resources]
+
+
+def answer_record(crisis: Crisis | None) -> dict:
+    """The fields an answer's message records of what answered: the model, or the safe answer
+    (the message is marked a crisis, with its care kind, when the screen stopped the model)."""
+    screened = crisis is not None and crisis.reason == "answer_screen"
+    return {"model": SAFE_ANSWER_MODEL if crisis else answer_model_name(), "crisis": screened,
+            "care_kind": "answer" if screened else ""}
 
 
 @dataclass(frozen=True)
@@ -130,30 +140,31 @@ def answer_events(plan: TurnPlan, *, stop: threading.Event | None = None) -> Ite
     splitter = SentenceSplitter()
     room = settings.VOICE_MAX_ANSWER_CHARS  # a runaway endpoint must not fill this process
     shown = ""
-    first = True
+
+    def release(sentences: list[str]) -> Iterator[Event]:
+        """Each sentence once it passed the screen; the first that fails stops the model, and the
+        safe answer follows (``screen.tripped`` tells the caller to end)."""
+        nonlocal shown
+        for sentence in sentences:
+            if not screen.passes(sentence):
+                logger.warning("answer screen stopped a sentence of the companion's answer")
+                stop.set()  # the model's thread stops generating
+                yield from _safe(plan, reason="answer_screen", kind="answer", shown=shown)
+                return
+            text = _joined(shown, sentence)
+            shown += text
+            yield Piece(text=text, sentence=sentence)
+
     try:
         with contextlib.closing(reply_stream(plan.messages, stop=stop)) as stream:
-            sentences: list[str] = []
-            for token in stream:
+            for n, token in enumerate(stream):
                 if stop.is_set():
                     return
-                if first:
-                    first = False
+                if n == 0:
                     yield FirstToken()
                 token, room = token[:room], room - len(token)
-                sentences = splitter.feed(token)
-                if room <= 0:
-                    sentences += splitter.flush()
-                for sentence in sentences:
-                    if not screen.passes(sentence):
-                        logger.warning("answer screen stopped a sentence of the companion's answer")
-                        stop.set()  # the model's thread stops generating
-                        yield from _safe(plan, reason="answer_screen", kind="answer", shown=shown)
-                        return
-                    text = _joined(shown, sentence)
-                    shown += text
-                    yield Piece(text=text, sentence=sentence)
-                if room <= 0:
+                yield from release(splitter.feed(token) + (splitter.flush() if room <= 0 else []))
+                if screen.tripped or room <= 0:
                     return
     except LLMUnavailable as exc:
         failure: Failure | None = Failure(
@@ -165,12 +176,6 @@ def answer_events(plan: TurnPlan, *, stop: threading.Event | None = None) -> Ite
     else:
         failure = None
     # What the model said before it ended (or failed) is screened like the rest.
-    for sentence in splitter.flush():
-        if not screen.passes(sentence):
-            yield from _safe(plan, reason="answer_screen", kind="answer", shown=shown)
-            return
-        text = _joined(shown, sentence)
-        shown += text
-        yield Piece(text=text, sentence=sentence)
-    if failure is not None:
+    yield from release(splitter.flush())
+    if failure is not None and not screen.tripped:
         yield failure

@@ -150,17 +150,26 @@ def _model(path) -> CareModel | None:
 _LATIN_WORD = re.compile(r"[a-z0-9']+")
 
 
-def _model_says(path, text: str, *, words: int = 4, threshold: float | None = None) -> bool:
-    """Whether the classifier at ``path`` says yes to ``text`` (its probability reaches ``threshold``,
-    by default the model's own). Only for texts of some length (``words`` words, or half again as
-    many Chinese characters): on "Good." or "Nobody will say this." a bag of n-grams says little
-    but its prior, and the rules alone judge them."""
+def _model_probability(path, text: str, *, words: int = 4) -> float:
+    """The classifier at ``path`` on ``text`` (0 without a model file). Only for texts of some
+    length (``words`` words, or half again as many Chinese characters): on "Good." or "Nobody
+    will say this." a bag of n-grams says little but its prior, and the rules alone judge them."""
     model = _model(path)
     if model is None:
-        return False
+        return 0.0
     if len(_LATIN_WORD.findall(text)) < words and len(_CJK.findall(text)) < words * 3 // 2:
-        return False
-    return model.probability(text) >= (model.threshold if threshold is None else threshold)
+        return 0.0
+    return model.probability(text)
+
+
+def _model_says(path, text: str, *, words: int = 4) -> bool:
+    """Whether the classifier at ``path`` says yes to ``text`` (reaches its own threshold)."""
+    model = _model(path)
+    return model is not None and _model_probability(path, text, words=words) >= model.threshold
+
+
+# How many of the user's earlier messages the crisis check reads with this one.
+CRISIS_WINDOW = 3
 
 
 def crisis_assess(text: str, earlier: Iterable[str] = ()) -> CrisisSignal | None:
@@ -181,9 +190,11 @@ def crisis_assess(text: str, earlier: Iterable[str] = ()) -> CrisisSignal | None
     signs = _weak(now)
     if _weak_crisis(signs):
         return CrisisSignal("weak")
-    if _model_says(MESSAGES_MODEL, now):
+    model = _model(MESSAGES_MODEL)
+    p_now = _model_probability(MESSAGES_MODEL, now)  # read once: alone here, as a share of a window below
+    if model is not None and p_now >= model.threshold:
         return CrisisSignal("model")
-    before = [normalise(t) for t in earlier if t and t.strip()][-3:]
+    before = [normalise(t) for t in earlier if t and t.strip()][-CRISIS_WINDOW:]
     if not before:
         return None
     joined_before = " \n ".join(before)
@@ -197,8 +208,7 @@ def crisis_assess(text: str, earlier: Iterable[str] = ()) -> CrisisSignal | None
         return CrisisSignal("weak", window=True)
     # The classifier on the window only when this message carries some of the weight itself: after
     # "I cannot calm down tonight.", "Are you there?" must not tip it.
-    if (_model_says(MESSAGES_MODEL, now, threshold=0.5) and _model_says(MESSAGES_MODEL, joined)
-            and not _model_says(MESSAGES_MODEL, joined_before)):
+    if p_now >= 0.5 and _model_says(MESSAGES_MODEL, joined) and not _model_says(MESSAGES_MODEL, joined_before):
         return CrisisSignal("model", window=True)
     return None
 
@@ -229,13 +239,11 @@ def sentence_harmful(sentence: str, *, careful: bool = False) -> bool:
     for means, method in ((rules.MEANS_EN, rules.METHOD_CUE_EN), (rules.MEANS_ZH, rules.METHOD_CUE_ZH)):
         if _compiled(means).search(text) and _compiled(method).search(text):
             return True  # a place or means with a cue of method or timing: "the bridge, tonight, no one around"
-    topic = any(_compiled(p).search(text) for p in (rules.TOPIC_EN, rules.TOPIC_ZH, rules.HARM_TOPIC_EN, rules.HARM_TOPIC_ZH))
-    if not topic:
+    if _search((rules.TOPIC_EN, rules.TOPIC_ZH, rules.HARM_TOPIC_EN, rules.HARM_TOPIC_ZH), text) is None:
         return False
     if careful:
         return True
-    return any(_compiled(p).search(text) for p in (rules.ENDORSE_EN, rules.ENDORSE_ZH, rules.ENDORSE_WORDS_EN,
-                                                   rules.ENDORSE_WORDS_ZH))
+    return _search((rules.ENDORSE_EN, rules.ENDORSE_ZH, rules.ENDORSE_WORDS_EN, rules.ENDORSE_WORDS_ZH), text) is not None
 
 
 _ZH_IDIOM = re.compile(f"[{rules.ZH_INTENSIFIED}]死(?:了|我了|人了|啦|掉了)?")
@@ -248,7 +256,7 @@ _DIRECT_HARM = [
 
 
 def _protective(text: str) -> bool:
-    return any(_compiled(p).search(text) for p in (rules.PROTECTIVE_EN, rules.PROTECTIVE_ZH))
+    return _search((rules.PROTECTIVE_EN, rules.PROTECTIVE_ZH), text) is not None
 
 
 class AnswerScreen:

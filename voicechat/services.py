@@ -196,8 +196,16 @@ def text_turn(*, conversation: Conversation, text: str, stop=None):
 
     from django.conf import settings
 
-    from voicechat.answering import Crisis, Failure, FirstToken, Piece, answer_events, turn_plan
-    from voicechat.companion import answer_model_name
+    from voicechat.answering import (
+        SAFE_ANSWER_MARK,
+        Crisis,
+        Failure,
+        FirstToken,
+        Piece,
+        answer_events,
+        answer_record,
+        turn_plan,
+    )
     from voicechat.language import detect_language
     from voicechat.selectors import history_window
 
@@ -230,12 +238,11 @@ def text_turn(*, conversation: Conversation, text: str, stop=None):
     if error:
         telemetry["error"] = error
     if care is not None:
-        telemetry["care"] = "safe_answer"
+        telemetry["care"] = SAFE_ANSWER_MARK
     interrupted = stop.is_set() and care is None
     answer_message = message_add(
         conversation=conversation, role=Message.Role.ASSISTANT, text=answer, interrupted=interrupted, telemetry=telemetry,
-        language=language, model="emotune:safe-answer" if care else answer_model_name(),
-        crisis=care is not None and care.reason == "answer_screen", care_kind="answer" if care is not None else "")
+        language=language, **answer_record(care))
     yield {"event": "llm.done", "message_id": answer_message.pk, "interrupted": interrupted}
     # A crisis turn's words are not sent to an LLM for a title (the first words stay the title).
     if not error and not interrupted and care is None and conversation.messages.count() == 2:

@@ -31,8 +31,17 @@ from django.utils.translation import gettext_lazy
 from emotune.backends import backend
 from emotune.ratelimit import rate_limit_hit, rate_limit_message
 from voicechat import jobs
-from voicechat.answering import Crisis, Failure, FirstToken, Piece, TurnPlan, answer_events, turn_plan
-from voicechat.companion import answer_model_name
+from voicechat.answering import (
+    SAFE_ANSWER_MARK,
+    Crisis,
+    Failure,
+    FirstToken,
+    Piece,
+    TurnPlan,
+    answer_events,
+    answer_record,
+    turn_plan,
+)
 from voicechat.language import detect_language, text_language
 from voicechat.models import Message
 from voicechat.sequencer import Release, Sequencer
@@ -166,8 +175,7 @@ class Answer:
     voice: str = ""  # the engine and voice that spoke it
     error: str = ""
     message_id: int | None = None
-    care: str = ""  # "safe_answer" when the safe answer replaced the LLM's
-    screened: bool = False  # the answer screen stopped the LLM's answer (the message is marked crisis)
+    crisis: Crisis | None = None  # the safe answer replaced the LLM's (voicechat.answering)
 
 
 @dataclass
@@ -423,8 +431,7 @@ class VoiceSession:
 
     async def crisis(self, turn: Turn, crisis: Crisis) -> None:
         """The safe answer replaces the LLM's: the client gets the helplines before its text."""
-        turn.answer.care = "safe_answer"
-        turn.answer.screened = crisis.reason == "answer_screen"
+        turn.answer.crisis = crisis
         message_id = None
         if turn.user_saved is not None:
             await asyncio.wait([turn.user_saved])
@@ -536,8 +543,8 @@ class VoiceSession:
             await asyncio.wait([turn.user_saved])  # its failure is logged by spawn; the answer is saved anyway
         answer = turn.answer
         telemetry = turn.telemetry()
-        if answer.care:
-            telemetry["care"] = answer.care
+        if answer.crisis:
+            telemetry["care"] = SAFE_ANSWER_MARK
         if answer.message_id is not None:
             await self.port.save(message_id=answer.message_id, interrupted=turn.progress.interrupted,
                                  text=answer.text, telemetry=telemetry, voice=answer.voice)
@@ -546,9 +553,7 @@ class VoiceSession:
             return
         answer.message_id = await self.port.save(
             role=Message.Role.ASSISTANT, text=answer.text, interrupted=turn.progress.interrupted,
-            telemetry=telemetry, language=turn.utterance.language, voice=answer.voice, crisis=answer.screened,
-            care_kind="answer" if answer.screened else "",
-            model="emotune:safe-answer" if answer.care else answer_model_name(),
+            telemetry=telemetry, language=turn.utterance.language, voice=answer.voice, **answer_record(answer.crisis),
         )
 
     async def maybe_finish(self, turn: Turn) -> None:
@@ -559,7 +564,7 @@ class VoiceSession:
         metrics = {k: v for k, v in turn.telemetry().items() if k.endswith("_ms") and k != "stages_ms"}
         await self.send_event("turn.metrics", message_id=turn.answer.message_id, **metrics)
         # A crisis turn's words are not sent to an LLM for a title (the first words stay the title).
-        if not turn.answer.error and not turn.answer.care and await self.port.message_count() == 2:
+        if not turn.answer.error and not turn.answer.crisis and await self.port.message_count() == 2:
             self.tasks.spawn(self.write_title())  # cancelled with the session, failures logged
 
     async def write_title(self) -> None:

@@ -12,6 +12,7 @@ from accounts.models import Preferences
 from emotune.jobs import JobError
 from emotune.ratelimit import has_upload, rate_limited
 from voicechat import services
+from voicechat.answering import SAFE_ANSWER_MARK
 from voicechat.care import resources_for
 from voicechat.engines import cloning_available, tts_backend
 from voicechat.forms import RenameForm, SpeakerForm
@@ -34,7 +35,7 @@ def conversation(request, pk: int):
     prefs = Preferences.objects.filter(user=request.user).first()
     history = message_window(conversation=current, limit=100)
     for message in history:  # the safe answer is shown with the helplines, as it was in the turn
-        if (message.telemetry or {}).get("care") == "safe_answer":
+        if (message.telemetry or {}).get("care") == SAFE_ANSWER_MARK:
             setattr(message, "care_resources", resources_for(message.language))  # noqa: B010  (a template attribute)
     context = {
         "conversation": current,
