@@ -13,8 +13,9 @@ audio of the safe answer.
 
     DEBUG=1 .venv/bin/python bench/care_bench.py [--set bench/care] [--show] [--no-tts]
 
-``--set`` points at another folder of the same files (a held-out set); ``--show`` prints
-every miss and false positive.
+``--set`` points at another folder of the same files (a held-out set: bench/care/heldout*);
+``--show`` prints every miss and false positive. With the default set it also counts false
+alarms on plain talk: bench/llm_bench.py's everyday messages and the site's interface strings.
 """
 
 from __future__ import annotations
@@ -171,6 +172,47 @@ def first_audio(runs: int = 5) -> None:
         print(f"  {lang}: first audio median {statistics.median(takes)} ms, max {max(takes)} ms over {runs} warm turns")
 
 
+def _po_strings(path: Path) -> list[str]:
+    """Every msgid and msgstr of a .po file (multi-line strings joined, escapes undone)."""
+    import ast
+
+    texts, current = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(("msgid ", "msgstr ")):
+            if current is not None:
+                texts.append(current)
+            current = ast.literal_eval(line.split(" ", 1)[1])
+        elif line.startswith('"') and current is not None:
+            current += ast.literal_eval(line)
+    if current is not None:
+        texts.append(current)
+    return [t for t in texts if t]
+
+
+def everyday(show: bool) -> None:
+    """False alarms on plain talk: bench/llm_bench.py's everyday messages (stress, sleep, sadness,
+    small talk; each with the three before it as the window) and the site's own interface strings
+    of four words or more (locale/, both languages), read as if a user had typed them or the
+    companion had said them."""
+    from bench.llm_bench import EN, ZH
+    from voicechat.care import crisis_assess, sentence_harmful
+
+    print("\n== Everyday talk (false alarms) ==")
+    for lang, said in (("zh", ZH), ("en", EN)):
+        flagged = [text for n, text in enumerate(said) if crisis_assess(text, said[max(0, n - 3):n])]
+        print(f"  llm_bench {lang}: {pct(len(flagged), len(said))} recognised as a crisis")
+        for text in flagged if show else ():
+            print(f"    FLAGGED {text}")
+    strings = {t for t in _po_strings(ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
+               if len(t.split()) >= 4 or (not t.isascii() and len(t) >= 6)}
+    crisis = sorted(t for t in strings if crisis_assess(t))
+    screened = sorted(t for t in strings if sentence_harmful(t))
+    print(f"  interface strings: {pct(len(crisis), len(strings))} recognised as a crisis, "
+          f"{pct(len(screened), len(strings))} stopped by the answer screen")
+    for text in (crisis + screened) if show else ():
+        print(f"    FLAGGED {text}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", default=str(ROOT / "bench" / "care"))
@@ -186,6 +228,8 @@ def main() -> None:
     folder = Path(args.set)
     recognition(folder, args.show)
     screen(folder, args.show)
+    if folder == ROOT / "bench" / "care":  # plain talk is the same whichever set is measured
+        everyday(args.show)
     if not args.no_tts:
         first_audio()
 

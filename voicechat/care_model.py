@@ -1,5 +1,5 @@
 """A small text classifier for the care layer: logistic regression over hashed character and
-word n-grams, in numpy, trained on the project's own labelled sets (bench/care/train/).
+word n-grams, in numpy, trained on the project's own labelled sets (voicechat/data/care/).
 
 It backs the rules of voicechat.care_rules where wording is veiled ("I finally feel calm since
 I decided", "想去见外婆了"): the rules catch what they name, the model what resembles its
@@ -87,7 +87,7 @@ def _design(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
-def fit(texts: Sequence[str], labels: Sequence[int], *, l2: float = 1e-4, steps: int = 300,
+def fit(texts: Sequence[str], labels: Sequence[int], *, l2: float = 1e-5, steps: int = 300,
         rate: float = 0.02) -> tuple[np.ndarray, float]:
     """Logistic regression by full-batch Adam from zeros (deterministic); balanced classes."""
     y = np.asarray(labels, dtype=np.float64)

@@ -40,6 +40,9 @@ STRONG_EN: list[tuple[str, str]] = [
     ("wish_dead", r"\b(?:don't|dont|do not|no longer|never) (?:want|wanna|wish|care) (?:to )?(?:live|be alive|exist|wake up|"
                   r"keep living|go on living|be here anymore|be here any ?more|be on this earth|be in this world|see tomorrow)\b"),
     ("wish_dead", r"\b(?:rather|better off) (?:be )?dead\b"),
+    ("wish_dead", r"\b(?:angry|mad|upset|disappointed|annoyed|furious|pissed|sad|sorry|hate it|hate) (?:that |when |to )?(?:i |id )?"
+                  r"(?:woke up|wake up|keep waking up|still wake up|survived|am still (?:here|alive)|'m still (?:here|alive)|"
+                  r"im still (?:here|alive)|didn't die|did not die)\b"),
     ("wish_dead", r"\b(?:i'd|id|i would) rather die\b(?! than)"),
     ("wish_dead", r"\bwant(?:ed)? (?:it )?(?:all )?to (?:stop|end) (?:for good|forever|permanently)\b"),
     ("wish_dead", r"\b(?:no|not any|lost (?:all|every|my)) (?:reason|point|will) (?:to|in|for) (?:live|living|go on|going on|"
@@ -123,7 +126,9 @@ STRONG_EN: list[tuple[str, str]] = [
                         r"(?:my|your|the) heart|end it)|would (?:kill|be (?:fatal|lethal|enough))|is (?:fatal|lethal|deadly)|"
                         r"before (?:you|i|it) (?:die|dies|kills))\b"),
     ("method_question", r"\b(?:painless|quickest|quick|easiest|easy|fastest|best|surest|most certain|simplest|peaceful|quiet) "
-                        r"(?:way|ways|method|methods|death|means) (?:to |of )?(?:die|dying|kill|end|go|suicide|death|commit)\b"),
+                        r"(?:way|ways|method|methods|death|means) (?:to |of )?(?:die|dying|kill (?:" + _SELF + r"|me|oneself|yourself|"
+                        r"someone|a person)|kill(?= *(?:[.?!]|$))|end (?:it|it all|my life|things|" + _SELF + r"|everything)|"
+                        r"go|suicide|death|commit)\b"),
     ("method_question", r"\bhow (?:to|do i|do you|can i|could i|would i|does one|would one|should i) (?:kill " + _SELF + r"|die|"
                         r"end (?:my|your|one's|a) life|commit suicide|overdose|hang|slit|not wake up|kill (?:yourself|oneself))\b"),
     ("method_question", r"\bhow (?:high|tall|far)\b[^.!?]{0,40}\b(?:to die|to kill|be fatal|be lethal|survive|death|die from|"
@@ -168,7 +173,8 @@ EXCUSES_EN: dict[str, list[str]] = {
     "farewell": [
         r"\b(?:moving|move|moved|relocat\w*|leaving (?:the )?(?:company|job|city|country|school|team)|retir\w*|graduat\w*|"
         r"new job|abroad|overseas|declutter\w*|marie kondo|spring clean\w*|garage sale|yard sale|charity shop|thrift|donat\w*|"
-        r"minimalis\w*|outgrown|too small|last day (?:at|of)|farewell (?:party|drinks|lunch|card|speech))\b",
+        r"minimalis\w*|outgrown|too small|last day (?:at|of)|farewell (?:party|drinks|lunch|card|speech)|team|colleagues|"
+        r"co-?workers|office|classmates|company|(?:gonna|going to|will|i'll) miss)\b",
         r"\b(?:cover letter|love letter|thank[- ]you (?:note|letter)|newsletter)\b",
     ],
     "self_harm": [
@@ -274,6 +280,7 @@ STRONG_ZH: list[tuple[str, str]] = [
                r"想(?:去)?死(?!你|您|他|她|它|你们|他们|我了|我啦|人|了都)"),
     ("intent", r"^想(?:去)?死(?!你|您|他|她|它|你们|他们|我了|我啦|人)"),
     ("intent", r"(?:我|自己)(?:想|要|打算|准备|决定|计划)(?:要)?(?:去)?死"),
+    ("intent", r"(?:我|让我)(?:就|便|马上|立刻|这就|也|干脆|索性|还是|真的|直接|今晚|今天|明天|到时候)*去死(?!吧你|你)"),
     ("intent", r"不想(?:再)?活|活不下去|没法活|不想(?:再)?(?:继续)?活着|活着(?:真|好|太)?(?:没|没有)(?:意思|意义|必要|盼头|希望|价值)"
                r"|没有活下去的(?:理由|意义|勇气|动力|必要)|活够了|不想(?:再)?存在|不如死了|(?:还|倒)不如死|死了(?:算了|拉倒|就好了|"
                r"一了百了|才好|比较好|更好|反而好)"),

@@ -153,7 +153,7 @@ async def test_a_chinese_crisis_gets_the_chinese_safe_answer(voice, fake_llm):
 # --- 2. a crisis said over two messages ----------------------------------------------------------
 
 WINDOW_PAIRS = [
-    ("I bought a rope today and it isn't for camping.", "My parents are away this weekend."),
+    ("I finally got the rope I ordered.", "Nobody will be home this weekend."),
     ("我买了一捆绳子，不是去露营的。", "这周末家里没人。"),
 ]
 

@@ -22,9 +22,10 @@ from voicechat.care import normalise
 
 SETS = care_model.DATA_DIR / "care"
 # Out-of-fold false-positive rate each threshold is chosen for. The training sets' ordinary
-# examples are mostly hard ones (idioms, grief, stories, medicine, heights), so the rate on
-# everyday talk is far lower: 0-2 % on bench/care (bench/BENCHMARKS.md).
-FALSE_POSITIVES = {"messages": 0.04, "answers": 0.03}
+# examples are mostly hard ones, many written as near misses of a crisis message (the same
+# pills, heights, farewells and idioms, harmless), so the rate on other talk is far lower:
+# 0-5 % on the benchmark's sets, 0 % on everyday talk (bench/BENCHMARKS.md).
+FALSE_POSITIVES = {"messages": 0.06, "answers": 0.06}
 
 
 def _rows(path: Path) -> list[dict]:
