@@ -228,7 +228,7 @@ def main() -> None:
     folder = Path(args.set)
     recognition(folder, args.show)
     screen(folder, args.show)
-    if folder == ROOT / "bench" / "care":  # plain talk is the same whichever set is measured
+    if folder.resolve() == ROOT / "bench" / "care":  # plain talk is the same whichever set is measured
         everyday(args.show)
     if not args.no_tts:
         first_audio()
