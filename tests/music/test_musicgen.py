@@ -112,19 +112,29 @@ def _tiny_generate(path, prompts, *, sampler=None, **options):
                                  logits_processor=LogitsProcessorList([sampler] if sampler else []), **options)
 
 
-def test_batched_requests_get_the_audio_they_get_alone(tiny_mono):
+def test_a_batched_request_does_not_depend_on_the_other_requests(tiny_mono):
+    """A request's piece comes from its own seed's generator alone: changing a neighbour's seed
+    leaves it exactly as it was. (Compared with the same request rendered alone it agrees only
+    to float rounding: batch and single matrix products sum in another order, and a draw that
+    lands within that rounding of a boundary between two codes can go the other way, which
+    happened late in a piece in some full-suite runs.)"""
     from music.musicgen import RowSampler
 
-    prompts, seeds = ["calm ambient piano", "gentle lo-fi beat with guitar", "soft warm pads 70 BPM"], [3, 4, 5]
+    prompts = ["calm ambient piano", "gentle lo-fi beat with guitar", "soft warm pads 70 BPM"]
     params = params_validate({"engine": "musicgen", "model": str(tiny_mono), "duration": 5, "seed": 0,
                               "top_k": 40, "top_p": 0.9, "temperature": 0.8, "cfg_coef": 3})
-    batch = _tiny_generate(tiny_mono, prompts, do_sample=False,
-                           sampler=RowSampler(seeds, params=params, codebooks=4))
-    for i, (prompt, seed) in enumerate(zip(prompts, seeds)):
-        # alone, through the production path
-        alone = engine_render(brief={}, prompt=prompt, params={**params, "seed": seed}, progress=lambda *a, **k: None)
-        assert np.allclose(alone.audio, batch[i, :, :5 * 32000].numpy(), atol=1e-5)
-    assert not np.allclose(batch[0].numpy(), batch[1].numpy(), atol=1e-4)
+
+    def batch(seeds):
+        return _tiny_generate(tiny_mono, prompts, do_sample=False,
+                              sampler=RowSampler(seeds, params=params, codebooks=4)).numpy()
+
+    first, second = batch([3, 4, 5]), batch([3, 99, 5])
+    assert np.array_equal(first[0], second[0]) and np.array_equal(first[2], second[2])
+    assert not np.allclose(first[1], second[1], atol=1e-4)  # the neighbour itself did change
+    assert not np.allclose(first[0], first[1], atol=1e-4)
+    # alone, through the production path: the same piece (to rounding) for its first second
+    alone = engine_render(brief={}, prompt=prompts[0], params={**params, "seed": 3}, progress=lambda *a, **k: None)
+    assert np.allclose(alone.audio[:, :32000], first[0, :, :32000], atol=1e-5)
 
 
 def test_sampler_with_top_k_1_is_generates_greedy_choice(tiny_mono):
