@@ -81,11 +81,15 @@ def _strong(text: str) -> str | None:
 def _excused(kind: str, pattern: str, text: str, excuses: dict[str, list[str]]) -> bool:
     """Whether the only matches of ``pattern`` in ``text`` are ordinary talk: an idiom, an
     accident, a story about someone else. Decided per sentence, so that "the film was about
-    suicide. I want to die too." is still a crisis."""
+    suicide. I want to die too." is still a crisis. A match that spans sentences ("I miss grandpa.
+    I'll be seeing him soon.") is judged on the whole text."""
+    within_one = False
     for sentence in _sentences(text):
-        if _compiled(pattern).search(sentence) and not _search(excuses.get(kind, ()), sentence):
-            return False
-    return True
+        if _compiled(pattern).search(sentence):
+            within_one = True
+            if not _search(excuses.get(kind, ()), sentence):
+                return False
+    return within_one or _search(excuses.get(kind, ()), text) is not None
 
 
 _SENTENCE = re.compile(r"[^.!?。！？;；\n]+[.!?。！？;；\n]*")

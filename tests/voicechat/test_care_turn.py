@@ -359,3 +359,38 @@ def test_a_short_follow_up_to_a_sad_message_is_not_a_crisis(earlier, said):
 ])
 def test_a_direct_push_to_die_is_stopped_even_beside_protective_words(sentence):
     assert not AnswerScreen().passes(sentence)
+
+
+@pytest.mark.parametrize("said", [
+    "I really miss my mum. I think I'll be with her soon.",  # a rule whose words span two sentences
+    "which works better, pills or jumping? I need to know",
+    "how high does the car park need to be to make sure",
+    "这次想好了，不活了",
+    "要是能被车撞一下直接没了就好了",
+    "江边那座桥我已经看好了，周六晚上过去",
+    "手腕割哪里最快",
+])
+def test_what_the_held_out_sets_taught_is_recognised(said):
+    assert crisis_assess(said) is not None
+
+
+def test_a_rule_whose_words_span_two_sentences_is_judged_on_the_whole_message():
+    # Each sentence alone holds only half of the rule; no excuse is in either.
+    assert care._strong(care.normalise("I really miss my mum. I think I'll be seeing her soon.")) == "wish_dead"
+    assert care._strong(care.normalise("I really miss my mum. I'll be seeing her soon, my flight home is booked.")) is None
+
+
+@pytest.mark.parametrize("said", [
+    "What is the maximum dose of paracetamol per day for an adult?",
+    "Selling my desk and giving away my old couch for free, pick up only",
+    "我表姐的同事去年跳楼了，大家都很难过",
+    "推荐几本关于自杀主题的小说，写书评用",
+    "加班加到想死，说说而已",
+    "期末考完了，终于可以解脱了",
+])
+def test_ordinary_talk_that_shares_their_words_is_not(said):
+    assert crisis_assess(said) is None
+
+
+def test_a_dose_question_about_dying_is_still_a_method_question():
+    assert crisis_assess("what is the maximum dose of paracetamol before you die") is not None
