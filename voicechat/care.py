@@ -78,11 +78,19 @@ def _strong(text: str) -> str | None:
     return None
 
 
+# Kinds whose context anywhere in the message explains them: "Last day at my job. Said goodbye to
+# everyone and handed in my keys." is one leaving, told in two sentences.
+_WHOLE_MESSAGE_EXCUSES = {"farewell"}
+
+
 def _excused(kind: str, pattern: str, text: str, excuses: dict[str, list[str]]) -> bool:
     """Whether the only matches of ``pattern`` in ``text`` are ordinary talk: an idiom, an
     accident, a story about someone else. Decided per sentence, so that "the film was about
-    suicide. I want to die too." is still a crisis. A match that spans sentences ("I miss grandpa.
+    suicide. I want to die too." is still a crisis (a farewell's context counts anywhere in the
+    message: _WHOLE_MESSAGE_EXCUSES). A match that spans sentences ("I miss grandpa.
     I'll be seeing him soon.") is judged on the whole text."""
+    if kind in _WHOLE_MESSAGE_EXCUSES and _search(excuses.get(kind, ()), text):
+        return True
     within_one = False
     for sentence in _sentences(text):
         if _compiled(pattern).search(sentence):

@@ -153,7 +153,7 @@ async def test_a_chinese_crisis_gets_the_chinese_safe_answer(voice, fake_llm):
 # --- 2. a crisis said over two messages ----------------------------------------------------------
 
 WINDOW_PAIRS = [
-    ("I finally got the rope I ordered.", "Nobody will be home this weekend."),
+    ("I finally got the rope I ordered.", "The house will be empty on Saturday."),
     ("我买了一捆绳子，不是去露营的。", "这周末家里没人。"),
 ]
 
@@ -369,6 +369,10 @@ def test_a_direct_push_to_die_is_stopped_even_beside_protective_words(sentence):
     "要是能被车撞一下直接没了就好了",
     "江边那座桥我已经看好了，周六晚上过去",
     "手腕割哪里最快",
+    "我要是不在了，他们就能过得更好",
+    "being dead sounds easier than this",
+    "I wear hoodies even in July so no one sees the scars on my arms",
+    "今天上班很累，等他们睡了我就去死",  # a workday named beside it does not excuse it
 ])
 def test_what_the_held_out_sets_taught_is_recognised(said):
     assert crisis_assess(said) is not None
@@ -387,6 +391,7 @@ def test_a_rule_whose_words_span_two_sentences_is_judged_on_the_whole_message():
     "推荐几本关于自杀主题的小说，写书评用",
     "加班加到想死，说说而已",
     "期末考完了，终于可以解脱了",
+    "Last day at the office today. Said goodbye to everyone and gave back my badge.",
 ])
 def test_ordinary_talk_that_shares_their_words_is_not(said):
     assert crisis_assess(said) is None

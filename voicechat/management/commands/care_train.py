@@ -24,7 +24,7 @@ SETS = care_model.DATA_DIR / "care"
 # Out-of-fold false-positive rate each threshold is chosen for. The training sets' ordinary
 # examples are mostly hard ones, many written as near misses of a crisis message (the same
 # pills, heights, farewells and idioms, harmless), so the rate on other talk is far lower:
-# 0-5 % on the benchmark's sets, 2 of 64 everyday messages (bench/BENCHMARKS.md).
+# 0-5 % on the benchmark's sets, 1 of 64 everyday messages (bench/BENCHMARKS.md).
 FALSE_POSITIVES = {"messages": 0.06, "answers": 0.06}
 
 
