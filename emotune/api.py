@@ -26,7 +26,7 @@ def _build() -> tuple[NinjaAPI, NinjaAPI]:
     from accounts.auth import AUTH
     from emotion.api import router as emotion_router
     from music.api import router as music_router
-    from voicechat.api import audio_router
+    from voicechat.api import audio_router, models_router
     from voicechat.api import router as voice_router
 
     site = NinjaAPI(
@@ -43,10 +43,12 @@ def _build() -> tuple[NinjaAPI, NinjaAPI]:
     openai = NinjaAPI(
         title="emotune OpenAI-compatible audio", version="1", urls_namespace="openai", auth=AUTH,
         description="`POST /v1/audio/speech` and `POST /v1/audio/transcriptions` as the OpenAI client calls them, "
-                    "spoken and heard by the companion's engines. The API key is a personal API token.",
+                    "spoken and heard by the companion's engines; `GET /v1/models` and `GET /v1/audio/voices` list "
+                    "what they take. The API key is a personal API token.",
     )
     install_error_handlers(openai)
     openai.add_router("/audio", audio_router)
+    openai.add_router("/models", models_router)
     return site, openai
 
 

@@ -31,6 +31,7 @@ from voicechat.selectors import conversation_get, conversation_list, speaker_get
 
 router = Router(tags=["conversations"])
 audio_router = Router(tags=["audio (OpenAI-compatible)"])
+models_router = Router(tags=["audio (OpenAI-compatible)"])
 
 
 # --- conversations --------------------------------------------------------------------
@@ -257,3 +258,64 @@ def audio_transcriptions(request, file: File[UploadedFile], model: Form[str] = "
     if response_format == "verbose_json":
         return JsonResponse({"task": "transcribe", **result, "segments": []}, json_dumps_params={"ensure_ascii": False})
     return {"text": result["text"]}
+
+
+# --- what the OpenAI-compatible API offers ---------------------------------------------
+
+# The model names OpenAI clients send: any of them is spoken by the companion's engine or heard by
+# its recogniser (the names choose nothing). ``created`` is when this API first offered them.
+OPENAI_MODELS = {"tts-1": "speech", "tts-1-hd": "speech", "gpt-4o-mini-tts": "speech",
+                 "whisper-1": "transcription", "gpt-4o-transcribe": "transcription",
+                 "gpt-4o-mini-transcribe": "transcription"}
+_MODELS_CREATED = 1764547200  # 2025-12-01
+
+
+class ModelOut(Schema):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = _MODELS_CREATED
+    owned_by: str = "emotune"
+    task: str = Field(..., description="speech (`/v1/audio/speech`) or transcription (`/v1/audio/transcriptions`)")
+
+
+class ModelsOut(Schema):
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
+
+
+class VoiceOut(Schema):
+    id: str = Field(..., description="What `voice` takes in `/v1/audio/speech`")
+    name: str
+    kind: Literal["builtin", "yours"]
+    active: bool = False
+
+
+class VoicesOut(Schema):
+    object: Literal["list"] = "list"
+    data: list[VoiceOut]
+
+
+@models_router.get("", response=ModelsOut, summary="Models (OpenAI `models.list`)")
+def models_list(request):
+    return {"data": [{"id": name, "task": task} for name, task in OPENAI_MODELS.items()]}
+
+
+@models_router.get("/{model}", response=ModelOut, summary="One model (OpenAI `models.retrieve`)")
+def models_retrieve(request, model: str):
+    if model not in OPENAI_MODELS:
+        from django.http import Http404
+
+        raise Http404
+    return {"id": model, "task": OPENAI_MODELS[model]}
+
+
+@audio_router.get("/voices", response=VoicesOut, summary="The voices `/v1/audio/speech` can speak in")
+def audio_voices(request):
+    """The built-in voices (``auto`` speaks the text's language; OpenAI's names such as ``alloy``
+    speak as ``auto``) and your own voices by name, the active one marked."""
+    _with_active(request)
+    builtin = [{"id": name, "name": name, "kind": "builtin", "active": request.active_speaker_id is None and name == "auto"}
+               for name in speech.BUILTIN_VOICES]
+    yours = [{"id": f"speaker:{s.pk}", "name": s.name, "kind": "yours", "active": s.pk == request.active_speaker_id}
+             for s in speaker_list(user=request.user)]
+    return {"data": builtin + yours}

@@ -289,7 +289,12 @@ def transcribe_upload(*, upload, language: str = "") -> dict:
         from ninja.errors import HttpError
 
         raise HttpError(503, f"Speech recognition is unavailable right now ({exc}).") from exc
-    return {"text": text, "language": heard_language or language or None, "duration": round(seconds, 3)}
+    # Always a language, never null: the recogniser's, the one asked for, else the text's own
+    # (English for silence).
+    from voicechat.language import detect_language
+
+    return {"text": text, "language": heard_language or language or detect_language(text),
+            "duration": round(seconds, 3)}
 
 
 def recognise(pcm: bytes, *, languages: list[str] | None = None) -> tuple[str, str | None]:

@@ -140,3 +140,36 @@ def test_tokens_decide_who_may_speak(make_user, token_for, server):
     token_revoke(token=token)
     with pytest.raises(openai.AuthenticationError):
         client_for(server, secret).audio.transcriptions.create(model="whisper-1", file=("a.wav", b"x"))
+
+
+def test_models_voices_and_a_language_for_every_transcription(make_user, token_for, server):
+    user = make_user("frank")
+    client = client_for(server, token_for(user))
+    ids = {m.id for m in client.models.list()}
+    assert {"tts-1", "whisper-1"} <= ids
+    assert client.models.retrieve("whisper-1").owned_by == "emotune"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-nothing")
+
+    speaker = Speaker.objects.create(user=user, name="Mum", transcript="hello", consent=True)
+    voices = client.get("/audio/voices", cast_to=object)
+    assert {"id": f"speaker:{speaker.pk}", "name": "Mum", "kind": "yours", "active": False} in voices["data"]
+    assert {v["id"] for v in voices["data"] if v["kind"] == "builtin"} == {"auto", "en", "zh"}
+
+    # Silence: nothing heard, but still a language (OpenAI clients read it as a string).
+    silent = client.audio.transcriptions.create(model="whisper-1", file=("quiet.wav", wav_bytes(np.zeros(16000, "float32"))),
+                                                response_format="verbose_json")
+    assert silent.text.strip() == "" and silent.language == "en"
+
+    # Without a key: 401 with the API's JSON error, never a CSRF page.
+    import json
+    import urllib.error
+    import urllib.request
+
+    for request in (urllib.request.Request(f"{server.url}/v1/audio/speech", method="POST",
+                                           data=json.dumps({"model": "tts-1", "input": "Hi.", "voice": "alloy"}).encode(),
+                                           headers={"Content-Type": "application/json"}),
+                    urllib.request.Request(f"{server.url}/v1/models")):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 401 and json.loads(refused.value.read())["error"]["code"] == "unauthorized"

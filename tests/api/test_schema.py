@@ -22,7 +22,8 @@ EXPECTED = {
     "/api/v1/speakers": {"get", "post"}, "/api/v1/speakers/{pk}/activate": {"post"},
     "/api/v1/speakers/{pk}": {"delete"},
 }
-OPENAI = {"/v1/audio/speech": {"post"}, "/v1/audio/transcriptions": {"post"}}
+OPENAI = {"/v1/audio/speech": {"post"}, "/v1/audio/transcriptions": {"post"}, "/v1/audio/voices": {"get"},
+          "/v1/models": {"get"}, "/v1/models/{model}": {"get"}}
 
 
 def _schema(which):

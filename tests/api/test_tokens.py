@@ -154,3 +154,10 @@ def test_staff_see_and_revoke_tokens_in_the_admin_but_never_a_secret(staff_user,
     assert done.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None and me(secret).status_code == 401
+
+
+def test_no_token_on_an_unsafe_method_is_unauthorized_not_a_csrf_failure(db):
+    response = Client(enforce_csrf_checks=True).post(
+        "/v1/audio/speech", {"model": "tts-1", "input": "Hi.", "voice": "alloy"}, content_type="application/json")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+    assert "CSRF" not in response.content.decode()
