@@ -22,16 +22,29 @@ TEST_ENV := DB_HOST=127.0.0.1 DB_PORT=3306 DB_USER=emotune DB_PASSWORD=emotune D
 # default native build also uses AMX and AVX-512, which fault on some virtual machines.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: run lint test test-long gpu system-run system-test services venv models locale admin demo clean
+.PHONY: run dev lint test test-long gpu system-run system-test services venv models locale admin demo clean
+
+# The embedded install as people run it: DEBUG off (friendly 404/500 pages, static files from
+# WhiteNoise), the secret key kept in .data/, plain HTTP on this machine (EMOTUNE_HTTPS=0; over a
+# LAN put HTTPS in front: README "Two commands"). ALLOWED_HOSTS adds the names it
+# answers to. `make dev` is the same with DEBUG=1 (Django's debug pages, static files from the tree).
+ALLOWED_HOSTS ?= 127.0.0.1,localhost,[::1]
+RUN_ENV := EMOTUNE_HTTPS=0 ALLOWED_HOSTS='$(ALLOWED_HOSTS)'
 
 run: system-run venv models locale
 	@mkdir -p .data
-	DEBUG=1 $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	@echo
 	@echo "  emotune is starting on http://$(HOST):$(PORT)/"
 	@echo "  Create an admin account with:  make admin"
 	@echo "  (or a demo user:               make demo)"
 	@echo
+	$(RUN_ENV) $(VENV)/bin/daphne -b $(HOST) -p $(PORT) emotune.asgi:application
+
+dev: system-run venv models locale
+	@mkdir -p .data
+	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) emotune.asgi:application
 
 # ruff and mypy (pyproject.toml). mypy's Django plugin imports the settings: DEBUG=1 lets them load

@@ -30,15 +30,21 @@ DEBUG = env_bool("DEBUG", False)
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
 
 
+# The embedded install: SQLite and no Redis (one process on one host), as ``make run`` starts it.
+EMBEDDED = not any(env_str(name) for name in ("DATABASE_URL", "DB_HOST", "DB_NAME", "REDIS_URL"))
+
+
 def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
         if len(key) < 50 or len(set(key)) < 5:
             raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters with 5 distinct ones")
         return key
-    if not DEBUG and not TESTING:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
-    # Development: a key kept beside the data, so sessions survive restarts.
+    if not (DEBUG or TESTING or EMBEDDED):
+        # A deployment with a database server and Redis may run on several hosts: they must share one key.
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (with a database server or Redis)")
+    # The embedded install (``make run``: SQLite, one process) or a development checkout: a random
+    # key made once and kept beside the data (mode 600), so sessions survive restarts.
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +54,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG or TESTING else [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [

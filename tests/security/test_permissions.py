@@ -56,7 +56,8 @@ API_ROUTES = {
     "api:conversation_rename": OWNER, "api:conversation_delete": OWNER, "api:conversation_clear": OWNER,
     "api:messages": OWNER, "api:turn": OWNER,
     "api:speakers": LOGIN, "api:speaker_new": LOGIN, "api:speaker_activate": OWNER, "api:speaker_delete": OWNER,
-    "openai:audio_speech": LOGIN, "openai:audio_transcriptions": LOGIN,
+    "openai:audio_speech": LOGIN, "openai:audio_transcriptions": LOGIN, "openai:audio_voices": LOGIN,
+    "openai:models_list": LOGIN, "openai:models_retrieve": LOGIN,
 }
 ROUTES.update(API_ROUTES)
 # Which of the owner's objects an API route's {pk} names (by a word of its name).
@@ -105,7 +106,7 @@ def _concrete(pattern: str, name: str, objects: dict) -> str:
         "path": objects["reading"].media.name, "queue_index": 0, "job_id": objects["job_id"], "result_id": "none",
         "key": "none", "token": "none", "scheduler_index": 0, "connection_index": 0, "scheduler_name": "none",
         "cron_job_name": "none", "content_type_id": objects["content_type_id"], "app_label": "emotion",
-        "id": objects["reading"].user_id, "url": "no-such-page/",
+        "id": objects["reading"].user_id, "url": "no-such-page/", "model": "whisper-1",
     }
     url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), pattern)
     url = re.sub(r"\(\?P<(\w+)>(?:[^()]|\([^)]*\))*\)\??", lambda m: str(values[m.group(1)]), url)
