@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BPM_MAX, BPM_MIN, Preferences, User
@@ -77,13 +78,19 @@ class PreferencesForm(forms.ModelForm):
         model = Preferences
         fields = ("favourite_genres", "instruments", "bpm_min", "bpm_max", "negative_prompt", "ui_language")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One message for a tempo out of range, too low (-5) or too high (9999), where the model's
+        # field alone would say "greater than or equal to 0" for one and nothing for the other.
+        message = _("Tempo must be between %(lo)d and %(hi)d BPM.") % {"lo": BPM_MIN, "hi": BPM_MAX}
+        for name in ("bpm_min", "bpm_max"):
+            field = self.fields[name]
+            field.validators = [MinValueValidator(BPM_MIN, message=message), MaxValueValidator(BPM_MAX, message=message)]
+            field.widget.attrs.update(min=BPM_MIN, max=BPM_MAX)
+
     def clean(self):
         data = super().clean()
         low, high = data.get("bpm_min"), data.get("bpm_max")
-        for field in ("bpm_min", "bpm_max"):
-            value = data.get(field)
-            if value is not None and not BPM_MIN <= value <= BPM_MAX:
-                self.add_error(field, _("Tempo must be between %(lo)d and %(hi)d BPM.") % {"lo": BPM_MIN, "hi": BPM_MAX})
         if low is not None and high is not None and low > high:
             self.add_error("bpm_max", _("The fastest tempo must not be below the slowest."))
         return data

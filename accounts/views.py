@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -62,7 +63,15 @@ def profile(request):
         log_write(action="account.profile", user_id=request.user.pk, ip=client_ip(request))
         messages.success(request, _("Profile saved."))
         return redirect("accounts:profile")
-    return _profile_page(request, form)
+    # A token just made: its secret is shown on this one view of the page (token_new), then gone.
+    secret = request.session.pop(_NEW_SECRET, None) if request.method == "GET" else None
+    response = _profile_page(request, form, secret=secret)
+    if secret:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+_NEW_SECRET = "accounts.new_token_secret"
 
 
 def _profile_page(request, form, *, token_form=None, secret: str | None = None, status: int = 200):
@@ -74,7 +83,7 @@ def _profile_page(request, form, *, token_form=None, secret: str | None = None, 
 @login_required
 @require_POST
 def token_new(request):
-    """Create a token and show its secret on this one page (it is stored hashed: never shown again)."""
+    """Create a token; the profile page shows its secret once (it is stored hashed: never shown again)."""
     token_form = TokenForm(request.POST)
     if token_form.is_valid():
         try:
@@ -82,9 +91,9 @@ def token_new(request):
         except TokenLimitReached as exc:
             token_form.add_error("name", str(exc))
         else:
-            response = _profile_page(request, ProfileForm(instance=request.user), secret=secret)
-            response["Cache-Control"] = "no-store"
-            return response
+            # Post/redirect/get: reloading the page that shows the secret must not make a second token.
+            request.session[_NEW_SECRET] = secret
+            return redirect(reverse("accounts:profile") + "#tokens")
     return _profile_page(request, ProfileForm(instance=request.user), token_form=token_form, status=400)
 
 

@@ -45,4 +45,7 @@ class SpeakerForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    # Left empty, the conversation goes back to its default name ("Conversation #12").
+    name = forms.CharField(max_length=120, required=False, error_messages={
+        "max_length": _("A title can be at most %(limit_value)d characters (this one has %(show_value)d); "
+                        "nothing was changed.")})

@@ -61,6 +61,8 @@ def conversation_rename(request, pk: int):
     form = RenameForm(request.POST)
     if form.is_valid():
         services.conversation_rename(conversation=current, title=form.cleaned_data["name"])
+    else:
+        messages.error(request, " ".join(form.errors["name"]))
     return redirect("voicechat:conversation", pk=pk)
 
 

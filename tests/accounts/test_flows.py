@@ -111,6 +111,19 @@ def test_preferences_reject_bad_tempo(alice_client, user, bpm_min, bpm_max, fiel
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("bpm_min", "bpm_max", "field"), [(-5, 80, "bpm_min"), (60, 9999, "bpm_max"), (-5, 9999, "bpm_max")])
+def test_a_tempo_out_of_range_gets_one_message_whichever_side(alice_client, user, bpm_min, bpm_max, field):
+    from accounts.models import BPM_MAX, BPM_MIN
+
+    response = alice_client.post(
+        reverse("accounts:preferences"),
+        {"favourite_genres": "", "instruments": "", "bpm_min": bpm_min, "bpm_max": bpm_max, "negative_prompt": "", "ui_language": "en"},
+    )
+    assert response.context["form"].errors[field] == [f"Tempo must be between {BPM_MIN} and {BPM_MAX} BPM."]
+    assert f'min="{BPM_MIN}"' in response.content.decode() and f'max="{BPM_MAX}"' in response.content.decode()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("name", ["home", "accounts:profile", "accounts:preferences", "accounts:password_change"])
 def test_anonymous_is_sent_to_sign_in(client, name):
     response = client.get(reverse(name))

@@ -26,17 +26,20 @@ def test_token_lifecycle_on_the_profile_page(alice_client, user):
     assert page.status_code == 200 and "API tokens" in page.content.decode()
 
     created = alice_client.post("/accounts/tokens/", {"name": "laptop script"})
-    assert created.status_code == 200 and created["Cache-Control"] == "no-store"
-    secret = SECRET.search(created.content.decode())[1]
+    assert created.status_code == 302 and created["Location"] == "/accounts/profile/#tokens"  # post/redirect/get
+    shown = alice_client.get(created["Location"])
+    assert shown.status_code == 200 and shown["Cache-Control"] == "no-store"
+    secret = SECRET.search(shown.content.decode())[1]
     token = ApiToken.objects.get(user=user)
     # Stored hashed: the digest of the secret, never the secret itself.
     assert token.digest == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in str(list(ApiToken.objects.values()))
     assert token.name == "laptop script" and secret.startswith(token.prefix) and len(token.prefix) == 10
 
-    # Shown once: the list shows the prefix, never the secret again.
-    listing = alice_client.get("/accounts/profile/").content.decode()
+    # Shown once: reloaded, the page lists the prefix, never the secret again, and makes no token.
+    listing = alice_client.get(created["Location"]).content.decode()
     assert f"{token.prefix}…" in listing and secret not in listing and "never" in listing
+    assert ApiToken.objects.filter(user=user).count() == 1
 
     # The token authenticates API calls as its owner, and its use is recorded.
     answer = me(secret)

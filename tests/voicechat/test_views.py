@@ -65,6 +65,17 @@ def test_conversation_new_rename_clear_delete(alice_client, user):
     assert not Conversation.objects.filter(pk=conversation.pk).exists()
 
 
+def test_a_title_too_long_is_refused_in_words_and_keeps_the_old_one(alice_client, user):
+    conversation = Conversation.objects.create(user=user, title="Evening talk")
+    page = alice_client.post(reverse("voicechat:rename", args=[conversation.pk]), {"name": "x" * 121}, follow=True)
+    assert "A title can be at most 120 characters (this one has 121); nothing was changed." in page.content.decode()
+    conversation.refresh_from_db()
+    assert conversation.title == "Evening talk"
+    alice_client.post(reverse("voicechat:rename", args=[conversation.pk]), {"name": "  "})
+    conversation.refresh_from_db()
+    assert conversation.title == "" and str(conversation) == f"Conversation #{conversation.pk}"  # back to its default name
+
+
 def test_speaker_upload_resamples_and_activates_first(alice_client, user):
     # A 44.1 kHz stereo-ish upload is stored as 16 kHz mono WAV.
     response = upload(alice_client)
