@@ -62,7 +62,7 @@ def conversation_rename(request, pk: int):
     if form.is_valid():
         services.conversation_rename(conversation=current, title=form.cleaned_data["name"])
     else:
-        messages.error(request, " ".join(form.errors["name"]))
+        messages.error(request, " ".join(str(error) for error in form.errors["name"]))
     return redirect("voicechat:conversation", pk=pk)
 
 
