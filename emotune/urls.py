@@ -8,6 +8,8 @@ from ops import views as ops_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
     path("accounts/", include("accounts.urls")),
     path("emotion/", include("emotion.urls")),
     path("music/", include("music.urls")),

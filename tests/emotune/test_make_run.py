@@ -4,6 +4,7 @@ friendly 404 and 500 in both languages, never its debug pages."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -35,9 +36,9 @@ def _get(url: str, language: str = "en") -> tuple[int, dict, str]:
     request = urllib.request.Request(url, headers={"Accept-Language": language})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read().decode()
+            return response.status, dict(response.headers), response.read().decode(errors="replace")
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
+        return error.code, dict(error.headers), error.read().decode(errors="replace")
 
 
 def test_make_run_serves_the_site_without_debug_pages(tmp_path):
@@ -64,6 +65,13 @@ def test_make_run_serves_the_site_without_debug_pages(tmp_path):
         assert stylesheet, login[:1000]
         status, headers, css = _get(base + stylesheet[1])
         assert status == 200 and "max-age=315360000" in headers.get("Cache-Control", "") and "body" in css
+        # The favicon every browser asks for, and the manifest a phone installs the site from.
+        status, _, _ = _get(f"{base}/favicon.ico")
+        assert status == 200
+        status, headers, manifest = _get(f"{base}/manifest.webmanifest")
+        assert status == 200 and headers["Content-Type"] == "application/manifest+json"
+        for icon in json.loads(manifest)["icons"]:
+            assert _get(base + icon["src"])[0] == 200, icon
         # A page that is not there: the friendly page, in the reader's language, no URL list.
         for language, words in (("en", "Page not found"), ("zh-hans", "找不到这个页面")):
             status, _, page = _get(f"{base}/music/generations/424242/nothing-here/", language)
@@ -95,3 +103,21 @@ def test_the_500_page_is_friendly_in_both_languages():
         with translation.override(language):
             response = server_error(request)
         assert response.status_code == 500 and words in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_every_page_links_its_icons_and_manifest_and_the_favicon_is_there(client):
+    page = client.get("/accounts/login/").content.decode()
+    for link in ('rel="icon"', 'rel="apple-touch-icon"', 'rel="manifest" href="/manifest.webmanifest"',
+                 'name="theme-color"'):
+        assert link in page, link
+    favicon = client.get("/favicon.ico", follow=True)
+    assert favicon.status_code == 200 and b"".join(favicon.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO
+    manifest = client.get("/manifest.webmanifest", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone" and manifest["lang"] == "zh-hans"
+    assert manifest["description"] == "用音乐和声音照顾你的心情"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes and any(icon.get("purpose") == "maskable" for icon in manifest["icons"])
+    for icon in manifest["icons"]:
+        served = client.get(icon["src"])
+        assert served.status_code == 200, icon

@@ -26,7 +26,7 @@ PUBLIC, LOGIN, OWNER, OWNER_OR_STAFF, STAFF, TOKEN = "public", "login", "owner",
 
 # Route name (namespace:name) → who may use it. Admin and django-rq routes are staff-only as a family.
 ROUTES = {
-    "home": LOGIN,
+    "home": LOGIN, "favicon": PUBLIC, "manifest": PUBLIC,
     "accounts:signup": PUBLIC, "accounts:login": PUBLIC, "accounts:logout": PUBLIC,
     "accounts:password_change": LOGIN, "accounts:password_done": LOGIN,
     "accounts:profile": LOGIN, "accounts:preferences": LOGIN,
