@@ -20,4 +20,4 @@ def _logged_out(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
-    log_write(action="auth.login", status="failure", message=username, ip=client_ip(request) if request else None)
+    log_write(action="auth.login", status="failed", message=username, ip=client_ip(request) if request else None)

@@ -53,7 +53,7 @@ ACTIONS = ["auth.login", "auth.logout", "auth.signup", "emotion.upload", "emotio
            "admin.deactivate", "music.feedback", "emotion.read.cancel", "voicechat.tts.run", "ops.purge_media"]
 WORDS = ["平静", "钢琴", "心情", "焦虑", "快乐", "悲伤", "生成", "上传", "失败", "成功", "calm", "piano", "upload",
          "generated", "timeout", "face", "memory", "retry", "speaker", "voice"]
-STATUSES = ["success"] * 14 + ["failure", "failed", "info", "cancelled"]
+STATUSES = ["success"] * 14 + ["failed", "failed", "info", "cancelled"]
 EMOTIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
 

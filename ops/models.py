@@ -13,8 +13,7 @@ class SystemLog(models.Model):
 
     class Status(models.TextChoices):
         SUCCESS = "success", _("Success")
-        FAILURE = "failure", _("Failure")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", _("Failed")  # one word for every failure (sign-ins wrote "failure" before migration 0004)
         CANCELLED = "cancelled", _("Cancelled")
         INFO = "info", _("Info")
 

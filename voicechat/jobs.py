@@ -82,6 +82,7 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
     close_old_connections()
     started = time.perf_counter()
     index = 0
+    speaker = None
     try:
         speaker = Speaker.objects.filter(pk=speaker_id).first() if speaker_id else None
         engine = tts_engine(language=language)
@@ -109,7 +110,13 @@ def tts_sentence(*, channel: str, turn: str, seq: int, text: str, speaker_id: in
         return "succeeded"
     except Exception as exc:
         logger.exception("tts for turn %s seq %s failed", turn, seq)
-        send(channel, {**base, "kind": "error", "message": f"{type(exc).__name__}: {exc}"[:300]})
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        # In the system log too, so that staff searching it for "tts" find the failure and its cause.
+        from emotune.logbook import log_write
+
+        log_write(action="voice.tts", status="failed", message=f"TTS failed ({language or 'auto'}): {error}",
+                  user_id=speaker.user_id if speaker else None, detail={"turn": turn, "seq": seq})
+        send(channel, {**base, "kind": "error", "message": error})
         return "failed"
     finally:
         close_old_connections()

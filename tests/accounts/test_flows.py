@@ -51,7 +51,7 @@ def test_empty_preferences_post_is_refused_and_changes_nothing(alice_client, use
 def test_login_logout_and_failure_are_logged(client, user):
     bad = client.post(reverse("accounts:login"), {"username": "alice", "password": "wrong"})
     assert bad.status_code == 200 and not bad.wsgi_request.user.is_authenticated
-    assert SystemLog.objects.filter(action="auth.login", status="failure", message="alice").exists()
+    assert SystemLog.objects.filter(action="auth.login", status="failed", message="alice").exists()
 
     good = client.post(reverse("accounts:login"), {"username": "alice", "password": PASSWORD})
     assert good.status_code == 302

@@ -121,3 +121,4 @@ def test_every_page_links_its_icons_and_manifest_and_the_favicon_is_there(client
     for icon in manifest["icons"]:
         served = client.get(icon["src"])
         assert served.status_code == 200, icon
+

@@ -40,7 +40,7 @@ class OpsPagesInChromium(ChannelsLiveServerTestCase):
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         self.staff = User.objects.create_superuser("ops", password="x-Pa55word-ops")
         alice = User.objects.create_user("alice", password="x-Pa55word-alice")
-        for status, message in (("success", "生成了平静的钢琴曲"), ("failure", "登录失败：密码错误"),
+        for status, message in (("success", "生成了平静的钢琴曲"), ("failed", "登录失败：密码错误"),
                                 ("failed", "MusicGen ran out of memory"), ("success", "happy face read")):
             log_write(action="music.generate.run", status=status, user_id=alice.pk, message=message, ip="10.0.0.7")
         row = EmotionReading.objects.create(user=alice, source="image", media="readings/a.jpg",
@@ -107,7 +107,7 @@ class OpsPagesInChromium(ChannelsLiveServerTestCase):
             page.goto(f"{self.live_server_url}/admin/ops/systemlog/?q=钢琴")
             rows = page.locator("#result_list tbody tr")
             assert rows.count() == 1 and "生成了平静的钢琴曲" in rows.first.inner_text()
-            page.goto(f"{self.live_server_url}/admin/ops/systemlog/?status__exact=failure")
+            page.goto(f"{self.live_server_url}/admin/ops/systemlog/?status__exact=failed")
             assert "登录失败" in page.inner_text("#result_list")
             page.goto(f"{self.live_server_url}/admin/ops/systemlog/")
             assert page.locator("#result_list tbody tr").count() >= 4

@@ -107,3 +107,29 @@ def test_embedded_cancel_marks_run_out_like_the_redis_ones(settings, monkeypatch
     assert not jobs.turn_cancelled("old-0")
     jobs.turn_cancel("new")
     assert set(marks) == {jobs.CANCEL_KEY.format(turn="new")} and jobs.turn_cancelled("new")
+
+
+def test_a_failed_sentence_is_in_the_system_log_with_its_cause_and_found_by_searching_tts(cosy, staff_user):
+    from django.test import Client
+
+    from ops.models import SystemLog
+
+    model, speaker = cosy
+
+    def broken(n):
+        raise EOFError("the stream ended early")
+
+    model.on_piece = broken
+    channel = f"voicetest.{uuid.uuid4().hex}"
+    assert jobs.tts_sentence(channel=channel, turn="t9", seq=0, text="hello there", speaker_id=speaker.pk) == "failed"
+    assert drain(channel)[-1] == {"type": "voice.tts", "turn": "t9", "seq": 0, "kind": "error",
+                                  "message": "EOFError: the stream ended early"}
+    row = SystemLog.objects.get(action="voice.tts")
+    assert row.status == "failed" and "EOFError: the stream ended early" in row.message and row.user_id == speaker.user_id
+    staff = Client()
+    staff.force_login(staff_user)
+    found = staff.get("/admin/ops/systemlog/", {"q": "tts"}).content.decode()
+    assert "EOFError: the stream ended early" in found
+    # One status for a failure: the filter offers "Failed" once, never "Failure".
+    page = staff.get("/admin/ops/systemlog/").content.decode()
+    assert "?status__exact=failed" in page and "status__exact=failure" not in page and ">Failure<" not in page
