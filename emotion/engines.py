@@ -163,13 +163,13 @@ def _resemotenet() -> Classifier:
 
 def _ensemble() -> Ensemble:
     """The calibrated ensemble of emotion/calibration.json (bench/emotion_calibrate.py writes it)."""
-    from emotion.calibration import bias_vector, calibration
+    from emotion.calibration import bias_vector, calibration, unfitted_classes
 
     cal = calibration()
     loaders = {"fer": _fer, "pyemotion": _pyemotion}
     members = [loaders[m["name"]]() for m in cal["members"]]
     return Ensemble("ensemble", members, weights=[float(m["weight"]) for m in cal["members"]],
-                    bias=bias_vector(cal["bias"]), views=tuple(cal["views"]),
+                    bias=bias_vector(cal["bias"], unfitted_classes(cal)), views=tuple(cal["views"]),
                     uncertain_below=float(cal["uncertain_below"]))
 
 

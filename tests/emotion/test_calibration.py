@@ -91,3 +91,23 @@ def test_calibrated_readings_on_the_dev_photos_meet_the_targets():
         recalls.append(right / len(photos))
     assert min(recalls) > 0  # no class that is never read
     assert np.mean(recalls) >= 0.5
+
+
+def test_a_class_the_calibration_never_saw_keeps_its_members_evidence():
+    cal = calibration.calibration()
+    assert calibration.unfitted_classes(cal) == ("fear",)
+    fear = EMOTIONS.index("fear")
+    fitted = [v for e, v in cal["bias"].items() if e != "fear"]
+    bias = calibration.bias_vector(cal["bias"], ("fear",))
+    assert bias[fear] == pytest.approx(float(np.median(fitted))) and bias[fear] > 0
+    ensemble = engines.classifier_get("ensemble")
+    assert ensemble.bias is not None and ensemble.bias[fear] == bias[fear]  # the production path uses it
+    # Both members are torn between fear and neutral (nearly half each), and neutral's fitted bias is
+    # under the median: with the typical bias fear is read, with bias 0 neutral wins.
+    neutral = EMOTIONS.index("neutral")
+    assert cal["bias"]["neutral"] < bias[fear]
+    member = np.full((1, 7), 1e-3)
+    member[0, fear] = member[0, neutral] = (1 - 5e-3) / 2
+    weights = [m["weight"] for m in cal["members"]]
+    assert calibration.combine([member, member], weights, bias).argmax() == fear
+    assert calibration.combine([member, member], weights, calibration.bias_vector(cal["bias"])).argmax() == neutral
