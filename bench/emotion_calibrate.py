@@ -1,6 +1,11 @@
 """Fit the calibrated ensemble on the labelled dev set and write emotion/calibration.json.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/emotion_calibrate.py [--dir DEV_DIR] [--folds 5] [--dry-run]
+        [--corrections]
+
+``--corrections`` adds the photo readings whose owners said which emotion was right (the
+reading page's "Which is right?"; emotion.selectors.corrected_photos), labelled with their word,
+to the dev photos: run it against the site's database (its settings and MEDIA_ROOT or bucket).
 
 Each photo's face is found as in production (emotion.faces.face_find); each
 model (fer, pyemotion) reads the crop in every test-time view of
@@ -15,6 +20,7 @@ the "uncertain" threshold chosen on the held-out predictions.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -180,6 +186,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path(settings.EMOTION_DEV_DIR))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--dry-run", action="store_true", help="print, do not write emotion/calibration.json")
+    parser.add_argument("--corrections", action="store_true",
+                        help="add the photo readings corrected by their owners (the site's database) as labelled photos")
     parser.add_argument("--tune-recall", action="store_true",
                         help="after the cross-entropy fit, nudge biases towards macro recall (on the fitting folds)")
     args = parser.parse_args()
@@ -188,7 +196,18 @@ def main() -> None:
     if not args.dir.is_dir():
         parser.error(f"labelled folder {args.dir} does not exist (set EMOTION_DEV_DIR or give --dir)")
     items = folder_set(args.dir)
-    found, labels, probs = member_views(items)
+    with contextlib.ExitStack() as stack:
+        corrected = 0
+        if args.corrections:
+            from emotion.selectors import corrected_photos
+            from emotune.storage import local_path
+
+            for reading in corrected_photos().iterator():
+                path = stack.enter_context(local_path(reading.media))
+                items.append((path, reading.corrected_emotion, f"reading #{reading.pk}"))
+                corrected += 1
+            print(f"{corrected} photos corrected by their owners added")
+        found, labels, probs = member_views(items)
     present = [e for e in EMOTIONS if (labels == EMOTIONS.index(e)).any()]
     print(f"{len(items)} photos, face found {found.mean():.1%}, classes {present}")
     results = []
@@ -220,7 +239,8 @@ def main() -> None:
         "views": list(views),
         "bias": {e: round(float(bi), 4) for e, bi in zip(EMOTIONS, b)},
         "uncertain_below": threshold,
-        "fitted_on": {"dir": args.dir.name, "photos": len(items), "face_found": round(float(found.mean()), 3),
+        "fitted_on": {"dir": args.dir.name, "photos": len(items), "corrected_readings": corrected,
+                      "face_found": round(float(found.mean()), 3),
                       "classes_without_photos": [e for e in EMOTIONS if e not in present],
                       "date": date.today().isoformat()},
         "candidates": [{"members": list(r[2]), "views": r[3], "macro_recall_cross_validated": round(r[0], 3),
@@ -232,7 +252,7 @@ def main() -> None:
                     "held_out_share_above_threshold": round(share_kept, 3)},
         "bias_tuned_for_recall": TUNE_RECALL,
         "command": "OMP_NUM_THREADS=1 .venv/bin/python bench/emotion_calibrate.py --dir " + str(args.dir)
-                   + (" --tune-recall" if TUNE_RECALL else ""),
+                   + (" --tune-recall" if TUNE_RECALL else "") + (" --corrections" if args.corrections else ""),
     }
     print(json.dumps(out, indent=2))
     if not args.dry_run:

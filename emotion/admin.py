@@ -9,9 +9,10 @@ from emotune.admin_kit import CachedValuesFilter, JobRowAdmin, changelist_link
 @admin.register(EmotionReading)
 class EmotionReadingAdmin(JobRowAdmin):
     list_display = (
-        "id", "thumbnail", "user_link", "source", "status", "emotion", "confidence", "engine", "seconds", "created_at",
+        "id", "thumbnail", "user_link", "source", "status", "emotion", "corrected_emotion", "confidence", "engine", "seconds",
+        "created_at",
     )
-    list_filter = ("status", "source", "emotion", ("engine", CachedValuesFilter), "created_at")
+    list_filter = ("status", "source", "emotion", "corrected_emotion", ("engine", CachedValuesFilter), "created_at")
     search_fields = ("=id", "=user__username", "model_name")
     date_hierarchy = "created_at"
     raw_id_fields = ("user",)
@@ -19,6 +20,7 @@ class EmotionReadingAdmin(JobRowAdmin):
         *JobRowAdmin.job_fields, "preview", "generations_link",
         "emotion", "uncertain", "face_found", "confidence", "scores", "face_box", "timeline",
         "frames_analysed", "frames_without_face", "media_seconds", "engine", "model_name", "timings",
+        "corrected_emotion", "corrected_at",
     )
 
     @admin.display(description=_("media"))

@@ -47,6 +47,10 @@ class EmotionReading(JobRow):
     engine = models.CharField(max_length=32, blank=True)
     model_name = models.CharField(max_length=200, blank=True)
     timings = models.JSONField(default=dict, blank=True)
+    # What the person says they feel (emotion.services.reading_correct): a label for the next
+    # calibration fit, and the emotion music is made from. Blank until they say.
+    corrected_emotion = models.CharField(max_length=16, choices=Emotion.choices, blank=True)
+    corrected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -57,3 +61,13 @@ class EmotionReading(JobRow):
 
     def __str__(self) -> str:
         return f"Reading #{self.pk} ({self.emotion or self.status})"
+
+    @property
+    def felt(self) -> str:
+        """The emotion to act on: the person's own word when they gave one, else the reading's."""
+        return self.corrected_emotion or self.emotion
+
+    def likeliest(self, n: int = 2) -> list[tuple[str, float]]:
+        """The ``n`` likeliest emotions with their probability, best first (none without scores)."""
+        ranked = sorted(((e, float(p)) for e, p in self.scores.items() if e in EMOTIONS), key=lambda x: -x[1])
+        return ranked[:n]

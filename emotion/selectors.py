@@ -18,3 +18,9 @@ def reading_list(*, user, emotion: str | None = None, source: str | None = None)
 def reading_get(*, user, pk: int) -> EmotionReading:
     """The user's reading, or 404 (another user's reading does not exist for them)."""
     return get_object_or_404(EmotionReading, pk=pk, user=user)
+
+
+def corrected_photos() -> QuerySet[EmotionReading]:
+    """Photo readings whose owners said which emotion was right: labels for the calibration fit
+    (bench/emotion_calibrate.py --corrections). Videos are left out (no single frame is labelled)."""
+    return EmotionReading.objects.exclude(corrected_emotion="").exclude(source=EmotionReading.Source.VIDEO)

@@ -14,7 +14,7 @@ from emotune.jobs import JobError, job_enqueue
 from emotune.logbook import log_write
 from emotune.storage import local_path
 
-__all__ = ["MediaError", "emotion_from_file", "reading_analyse", "reading_create"]
+__all__ = ["MediaError", "emotion_from_file", "reading_analyse", "reading_correct", "reading_create"]
 
 
 def _stored_name(checked: CheckedMedia) -> str:
@@ -106,3 +106,26 @@ def _summary(reading: EmotionReading) -> str:
     if reading.uncertain:
         return "uncertain"
     return f"{reading.emotion} ({reading.confidence:.0%})"
+
+
+def reading_correct(*, reading: EmotionReading, emotion: str) -> EmotionReading:
+    """Record what the person says they feel for a finished reading with a face: the emotion
+    music is made from, and a label for the next calibration fit (bench/emotion_calibrate.py
+    --corrections). ValidationError for an unknown emotion or a reading that has none to correct."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from emotion.models import EMOTIONS
+    from emotune.logbook import event_record
+    from emotune.models import JobStatus
+
+    if emotion not in EMOTIONS:
+        raise ValidationError({"emotion": [f"Choose one of: {', '.join(EMOTIONS)}."]})
+    if reading.status != JobStatus.SUCCEEDED or not reading.face_found:
+        raise ValidationError({"emotion": ["Only a finished reading with a face can be corrected."]})
+    reading.corrected_emotion, reading.corrected_at = emotion, timezone.now()
+    reading.save(update_fields=["corrected_emotion", "corrected_at"])
+    # No photo and no words in the event: what was read, what the person said.
+    event_record(kind="emotion.corrected", user_id=reading.user_id, subject=reading,
+                 data={"read": reading.emotion, "uncertain": reading.uncertain, "said": emotion})
+    return reading

@@ -9,4 +9,5 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("warmup/", views.warmup, name="warmup"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/correct/", views.correct, name="correct"),
 ]

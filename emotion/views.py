@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,8 +13,9 @@ from emotion.forms import HistoryFilter, UploadForm
 from emotion.media import MediaError
 from emotion.models import EMOTIONS, Emotion
 from emotion.selectors import reading_get, reading_list
-from emotion.services import reading_create
+from emotion.services import reading_correct, reading_create
 from emotune.backends import backend
+from emotune.labels import job_labels
 from emotune.logbook import client_ip
 from emotune.ratelimit import has_upload, rate_limited
 
@@ -61,8 +63,25 @@ def detail(request, pk: int):
         box = {k: round(v, 3) for k, v in {
             "left": fb["x"] / fb["image_w"] * 100, "top": fb["y"] / fb["image_h"] * 100,
             "width": fb["w"] / fb["image_w"] * 100, "height": fb["h"] / fb["image_h"] * 100}.items()}
+    likeliest = [{"emotion": e, "label": labels[e], "p": p} for e, p in reading.likeliest(2)]
     return render(request, "emotion/detail.html",
-                  {"reading": reading, "bars": bars, "timeline": timeline, "box": box})
+                  {"reading": reading, "bars": bars, "timeline": timeline, "box": box, "likeliest": likeliest,
+                   "choices": Emotion.choices, "felt_label": labels.get(reading.felt, ""), "job_labels": job_labels()})
+
+
+@login_required
+@require_POST
+def correct(request, pk: int):
+    """The person says which emotion is right (one of the likeliest, or their own)."""
+    reading = reading_get(user=request.user, pk=pk)
+    try:
+        reading_correct(reading=reading, emotion=request.POST.get("emotion", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Saved: you feel %(emotion)s. Music will be made from that.")
+                         % {"emotion": reading.get_corrected_emotion_display()})
+    return redirect("emotion:detail", pk=pk)
 
 
 @login_required

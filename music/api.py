@@ -118,7 +118,7 @@ def generation_new(request, payload: GenerationIn):
     reading = None
     if payload.reading_id is not None:
         reading = reading_get(user=request.user, pk=payload.reading_id)  # 404: not yours
-        if reading.status != "succeeded" or not reading.emotion:
+        if reading.status != "succeeded" or not reading.felt:
             raise ValidationError({"reading_id": ["That reading has no emotion to start from (not finished, "
                                                   "or no clear face)."]})
     if not (payload.emotion or reading or payload.description.strip() or payload.manual_prompt.strip()):

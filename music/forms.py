@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from emotion.models import Emotion, EmotionReading
+from emotune.labels import emotion_label
 from music.models import CheckIn, Journey, MusicGeneration
 from music.params import DECODERS, DEFAULTS, ENGINES, MUSICGEN_MODELS, params_validate
 
@@ -14,6 +15,15 @@ PARAM_FIELDS = ("engine", "model", "duration", "top_k", "top_p", "temperature", 
 MOOD_CHOICES = CheckIn.MOODS
 ENGINE_LABELS = {"offline": _("Offline arranger/synth (no model weights)"), "musicgen": _("MusicGen (transformers)"),
                  "audiocraft": _("MusicGen (audiocraft, MultiBand Diffusion)")}
+
+
+DECODER_LABELS = {"default": _("default"), "MultiBand_Diffusion": "MultiBand Diffusion"}
+
+
+def reading_label(reading: EmotionReading) -> str:
+    """A reading in a choice list: number, emotion (or status), source and time, in the active language."""
+    return (f"#{reading.pk} · {emotion_label(reading.felt) if reading.felt else reading.get_status_display()} · "
+            f"{reading.get_source_display()} · {reading.created_at:%Y-%m-%d %H:%M}")
 
 
 class StudioForm(forms.Form):
@@ -34,7 +44,7 @@ class StudioForm(forms.Form):
     temperature = forms.FloatField(label=_("temperature"), initial=DEFAULTS["temperature"])
     cfg_coef = forms.FloatField(label=_("guidance (cfg_coef)"), initial=DEFAULTS["cfg_coef"])
     seed = forms.IntegerField(label=_("seed (blank: random)"), required=False)
-    decoder = forms.ChoiceField(label=_("Decoder"), choices=[(d, d) for d in DECODERS])
+    decoder = forms.ChoiceField(label=_("Decoder"), choices=[(d, DECODER_LABELS.get(d, d)) for d in DECODERS])
     video = forms.BooleanField(label=_("Also make a waveform video"), required=False)
     use_suggested = forms.BooleanField(label=_("Let the agents tune temperature, guidance and top_k"), required=False,
                                        initial=True)
@@ -44,7 +54,8 @@ class StudioForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="")
+        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="", corrected_emotion="")
+        self.fields["reading"].label_from_instance = reading_label
         self.fields["engine"].initial = settings.MUSIC_ENGINE
         self.fields["model"].initial = settings.MUSICGEN_MODEL
 
@@ -91,7 +102,8 @@ class JourneyStartForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = Journey.Target.choices
-        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="")
+        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="", corrected_emotion="")
+        self.fields["reading"].label_from_instance = reading_label
         self.fields["engine"].initial = settings.MUSIC_ENGINE if settings.MUSIC_ENGINE in ("offline", "musicgen") else "offline"
         self.fields["model"].initial = settings.MUSICGEN_MODEL
 
@@ -120,9 +132,7 @@ class CheckInForm(forms.Form):
         super().__init__(*args, **kwargs)
         # a snapshot just taken may still be being read: it is attached now, its emotion shows when ready
         self.fields["reading"].queryset = EmotionReading.objects.filter(user=user).exclude(status="failed")
-        self.fields["reading"].label_from_instance = lambda r: (
-            f"#{r.pk} · {r.get_emotion_display() if r.emotion else r.get_status_display()} · "
-            f"{r.get_source_display()} · {r.created_at:%Y-%m-%d %H:%M}")
+        self.fields["reading"].label_from_instance = reading_label
 
 
 class MoodPeriodForm(forms.Form):

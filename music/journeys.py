@@ -16,6 +16,8 @@ from __future__ import annotations
 import itertools
 import math
 
+from django.utils.translation import gettext as _
+
 from emotion.soothing import soothing_for
 from music.brief import KEYS, BriefError, _stable_choice, brief_validate, prompt_render
 
@@ -167,9 +169,9 @@ def _number(value, what: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError) as exc:
-        raise PlanError(f"{what} must be a number") from exc
+        raise PlanError(_("%(what)s must be a number") % {"what": what}) from exc
     if not math.isfinite(number):
-        raise PlanError(f"{what} must be a number")
+        raise PlanError(_("%(what)s must be a number") % {"what": what})
     return number
 
 
@@ -204,17 +206,18 @@ def plan_validate(plan: dict) -> dict:
     sections = []
     for n, raw in enumerate(sections_in, start=1):
         if not isinstance(raw, dict):
-            raise PlanError(f"section {n} is not an object")
-        seconds = round(_number(raw.get("seconds"), f"section {n}: seconds"), 1)
+            raise PlanError(_("section %(n)s is not an object") % {"n": n})
+        seconds = round(_number(raw.get("seconds"), _("section %(n)s: seconds") % {"n": n}), 1)
         if seconds < SECTION_MIN_S:
-            raise PlanError(f"section {n}: seconds must be at least {SECTION_MIN_S:.0f} (got {seconds})")
-        valence = _number(raw.get("valence"), f"section {n}: valence")
-        arousal = _number(raw.get("arousal"), f"section {n}: arousal")
+            raise PlanError(_("section %(n)s: seconds must be at least %(min).0f (got %(got)s)")
+                            % {"n": n, "min": SECTION_MIN_S, "got": seconds})
+        valence = _number(raw.get("valence"), _("section %(n)s: valence") % {"n": n})
+        arousal = _number(raw.get("arousal"), _("section %(n)s: arousal") % {"n": n})
         if not (-1 <= valence <= 1 and -1 <= arousal <= 1):
-            raise PlanError(f"section {n}: valence and arousal lie between -1 and 1")
+            raise PlanError(_("section %(n)s: valence and arousal lie between -1 and 1") % {"n": n})
         dynamics = str(raw.get("dynamics") or "")
         if dynamics not in DYNAMICS:
-            raise PlanError(f"section {n}: dynamics must be one of {', '.join(DYNAMICS)}")
+            raise PlanError(_("section %(n)s: dynamics must be one of %(choices)s") % {"n": n, "choices": ", ".join(DYNAMICS)})
         facts = {"genre": raw.get("genre") or TARGETS[target]["genre"], "mood": raw.get("mood") or _mood_words(valence, arousal),
                  "instruments": raw.get("instruments") or ["piano"], "bpm": raw.get("bpm"), "key": raw.get("key"),
                  "mode": raw.get("mode"), "energy": raw.get("energy", round(min(max(0.45 + 0.4 * arousal, 0.1), 0.9), 2)),
@@ -222,9 +225,9 @@ def plan_validate(plan: dict) -> dict:
         try:
             brief = section_brief(facts, target=target, start_emotion=emotion)
         except BriefError as exc:
-            raise PlanError(f"section {n}: {exc}") from exc
+            raise PlanError(_("section %(n)s: %(error)s") % {"n": n, "error": exc}) from exc
         if str(raw.get("key") or "") not in KEYS:
-            raise PlanError(f"section {n}: key must be one of {' '.join(KEYS)}")
+            raise PlanError(_("section %(n)s: key must be one of %(choices)s") % {"n": n, "choices": " ".join(KEYS)})
         sections.append({"seconds": seconds, "valence": round(valence, 3), "arousal": round(arousal, 3),
                          "bpm": brief["bpm"], "key": brief["key"], "mode": brief["mode"], "genre": brief["genre"],
                          "mood": brief["mood"], "instruments": brief["instruments"], "dynamics": dynamics,
@@ -233,20 +236,24 @@ def plan_validate(plan: dict) -> dict:
     total = round(_number(plan.get("total_seconds"), "total_seconds"), 1)
     summed = round(sum(s["seconds"] for s in sections), 1)
     if abs(summed - total) > 0.05:
-        raise PlanError(f"the sections add up to {summed} s, not the journey's {total} s")
+        raise PlanError(_("the sections add up to %(summed)s s, not the journey's %(total)s s") % {"summed": summed, "total": total})
     if not TOTAL_SECONDS[0] <= total <= TOTAL_SECONDS[1]:
         raise PlanError(f"a journey lasts {TOTAL_SECONDS[0] / 60:.0f}–{TOTAL_SECONDS[1] / 60:.0f} minutes (got {total / 60:.1f})")
     for axis, name in ((0, "valence"), (1, "arousal")):
         if not _monotone([s[name] for s in sections], start[axis], end[axis]):
-            raise PlanError(f"{name} must move steadily from the listener's mood to the target, never back or past it")
+            raise PlanError(_("%(name)s must move steadily from the listener's mood to the target, never back or past it")
+                            % {"name": {"valence": _("valence"), "arousal": _("arousal")}[name]})
     first, last = (sections[0]["valence"], sections[0]["arousal"]), (sections[-1]["valence"], sections[-1]["arousal"])
     if distance(first, start) > START_TOLERANCE + EPS:
-        raise PlanError("the first section must meet the listener's mood (iso-principle)")
+        raise PlanError(_("the first section must meet the listener's mood (iso-principle)"))
     if distance(last, end) > TARGET_TOLERANCE + EPS:
-        raise PlanError(f"the last section must arrive at the target ({target})")
+        from emotune.labels import emotion_label
+
+        raise PlanError(_("the last section must arrive at the target (%(target)s)") % {"target": emotion_label(target)})
     for n, (a, b) in enumerate(itertools.pairwise(sections), start=2):
         if abs(a["bpm"] - b["bpm"]) > BPM_STEP_MAX:
-            raise PlanError(f"section {n}: the tempo jumps {abs(a['bpm'] - b['bpm'])} BPM; at most {BPM_STEP_MAX} keeps it gradual")
+            raise PlanError(_("section %(n)s: the tempo jumps %(jump)s BPM; at most %(max)s keeps it gradual")
+                            % {"n": n, "jump": abs(a["bpm"] - b["bpm"]), "max": BPM_STEP_MAX})
     return {"version": 1, "start": {"emotion": emotion, "intensity": start_in.get("intensity"),
                                     "valence": round(start[0], 3), "arousal": round(start[1], 3)},
             "target": target, "total_seconds": total, "sections": sections}
@@ -260,14 +267,14 @@ def plan_edit(plan: dict, edits: dict[int, dict]) -> dict:
     sections = [dict(s) for s in plan["sections"]]
     for index, changes in edits.items():
         if not 0 <= index < len(sections):
-            raise PlanError(f"there is no section {index + 1}")
+            raise PlanError(_("there is no section %(n)s") % {"n": index + 1})
         for name, value in changes.items():
             if name not in EDITABLE:
                 raise PlanError(f"{name} cannot be edited")
             if name == "instruments" and isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
             sections[index][name] = value
-    total = round(sum(_number(s.get("seconds"), f"section {i + 1}: seconds") for i, s in enumerate(sections)), 1)
+    total = round(sum(_number(s.get("seconds"), _("section %(n)s: seconds") % {"n": i + 1}) for i, s in enumerate(sections)), 1)
     return plan_validate({**plan, "sections": sections, "total_seconds": total})
 
 

@@ -74,6 +74,7 @@ def _closeness(point, target: str) -> float:
 def mood_history(*, user, since=None) -> dict:
     """The mood page's data: before/after per journey, readings over time, what helped most."""
     from emotion.models import EmotionReading
+    from emotune.labels import emotion_label
     from music.journeys import MOODS, checkin_improvement, mood_point
 
     sessions: list[dict] = []
@@ -91,6 +92,7 @@ def mood_history(*, user, since=None) -> dict:
             "label": f"#{journey.pk} {journey.created_at:%m-%d} → {journey.get_target_display()}",
             "before": _closeness(before, journey.target), "after": _closeness(after, journey.target),
             "before_mood": pair["before"].mood, "after_mood": pair["after"].mood, "improvement": improvement,
+            "before_mood_label": emotion_label(pair["before"].mood), "after_mood_label": emotion_label(pair["after"].mood),
             "style": journey.style, "stars": journey.stars,
         })
         for table, key in ((by_target, str(journey.get_target_display())), (by_style, journey.style or "—")):
@@ -100,11 +102,13 @@ def mood_history(*, user, since=None) -> dict:
         rows = [{"name": k, "mean": round(sum(v) / len(v), 3), "count": len(v)} for k, v in table.items()]
         return sorted(rows, key=lambda r: (-r["mean"], -r["count"], r["name"]))
 
-    readings_qs = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="")
+    # What the person felt: their own word where they corrected the reading.
+    readings_qs = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="", corrected_emotion="")
     if since is not None:
         readings_qs = readings_qs.filter(created_at__gte=since)
-    readings = [{"id": r.pk, "at": timezone.localtime(r.created_at).isoformat(timespec="minutes"), "emotion": r.emotion,
-                 "valence": MOODS.get(r.emotion, (0, 0))[0], "arousal": MOODS.get(r.emotion, (0, 0))[1],
+    readings = [{"id": r.pk, "at": timezone.localtime(r.created_at).isoformat(timespec="minutes"), "emotion": r.felt,
+                 "emotion_label": emotion_label(r.felt),
+                 "valence": MOODS.get(r.felt, (0, 0))[0], "arousal": MOODS.get(r.felt, (0, 0))[1],
                  "confidence": round(r.confidence or 0, 3)}
                 for r in reversed(readings_qs.order_by("-created_at", "-id")[:500])]  # the latest 500
     return {"sessions": sessions, "readings": readings, "by_target": ranked(by_target), "by_style": ranked(by_style)}

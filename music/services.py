@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.services import preferences_for, preferences_nudge
 from emotune import jobs
@@ -32,7 +33,7 @@ from music.scoring import rule_score
 logger = logging.getLogger(__name__)
 
 # What a rating changes in the user's taste (shown on the generation page).
-NUDGE_RULE = (
+NUDGE_RULE = gettext_noop(  # translated where it is shown
     "A rating of 4-5 stars or a like adds the piece's genre and lead instrument to your favourites "
     "and moves your tempo range 25% of the way towards its tempo. A rating of 1-2 stars or a dislike "
     "removes that genre and instrument from your favourites and adds the genre to the things to avoid."
@@ -59,7 +60,7 @@ def generation_create(*, user, params: dict, emotion: str = "", description: str
     if reading is not None:
         if reading.user_id != user.pk:
             raise ValidationError({"reading": "That reading is not yours."})
-        emotion = reading.emotion or emotion
+        emotion = reading.felt or emotion
     if manual_prompt and not manual_prompt.strip().isascii():
         raise ValidationError({"manual_prompt": "Your own prompt must be in English (MusicGen reads English)."})
     melody = melody_clean(melody_file) if melody_file is not None else None
@@ -316,7 +317,7 @@ def run_pipeline(media_path: str | None = None, user=None, params: dict | None =
 # --- mood journeys ----------------------------------------------------------------------
 
 # What a pair of check-ins changes in the user's taste (shown on the journey and mood pages).
-CHECKIN_NUDGE_RULE = (
+CHECKIN_NUDGE_RULE = gettext_noop(  # translated where it is shown
     "When you check in after a journey, your before and after moods (with their intensity) are placed on a "
     "pleasant/unpleasant × calm/excited map. If you ended at least 0.15 closer to the journey's target than you "
     "started, its arrival style (genre and lead instrument) counts as a piece you liked; if you ended 0.15 or more "
@@ -340,7 +341,7 @@ def journey_plan(*, user, target: str, minutes: float, sections: int, emotion: s
     if reading is not None:
         if reading.user_id != user.pk:
             raise ValidationError({"reading": "That reading is not yours."})
-        emotion = reading.emotion or emotion
+        emotion = reading.felt or emotion
     preferences = preferences_dict(user)
     try:
         plan = plan_build(emotion=emotion or "neutral", target=target, minutes=minutes, sections=sections,
@@ -385,7 +386,7 @@ def journey_create(*, user, plan: dict, params: dict, reading=None, plan_path: s
         )
         if before is not None:
             checkin_set(user=user, journey=row, moment="before", mood=before["mood"],
-                        intensity=before.get("intensity") or 3, reading=reading if reading and reading.emotion else None)
+                        intensity=before.get("intensity") or 3, reading=reading if reading and reading.felt else None)
         jobs.job_enqueue(row)
     return row
 

@@ -12,8 +12,10 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from emotune.labels import error_label, job_labels, note_label, status_label
 from emotune.media import safe_file_response
 from emotune.ratelimit import has_upload, rate_limited
 from music import services
@@ -23,6 +25,9 @@ from music.scoring import WEIGHTS
 from music.selectors import feedback_get, generation_get, generation_list, generation_queue_position
 
 PAGE_SIZE = 20
+# The rule score's parts (music.scoring.WEIGHTS), named on the generation page.
+SCORE_LABELS = {"length": gettext_lazy("length"), "tempo": gettext_lazy("tempo"), "dynamics": gettext_lazy("dynamics"),
+                "clipping": gettext_lazy("clipping"), "silence": gettext_lazy("silence"), "style": gettext_lazy("style")}
 
 
 @login_required
@@ -64,8 +69,9 @@ def generation_state(generation: MusicGeneration) -> dict:
     """What the generation page needs to draw itself (also its JSON endpoint)."""
     done = generation.status == "succeeded"
     return {
-        "id": generation.pk, "status": generation.status, "progress": generation.progress,
-        "note": generation.progress_note, "error": generation.error,
+        "id": generation.pk, "status": generation.status, "status_label": status_label(generation.status),
+        "progress": generation.progress, "note": generation.progress_note, "note_label": note_label(generation.progress_note),
+        "error": error_label(generation.error),
         "queue_position": generation_queue_position(generation=generation),
         "audio": _file_url(generation, "audio") if done else None,
         "preview": _file_url(generation, "audio_preview") if done else None,
@@ -80,9 +86,10 @@ def detail(request, pk: int):
     generation = generation_get(user=request.user, pk=pk)
     feedback = feedback_get(user=request.user, generation=generation)
     return render(request, "music/detail.html", {
-        "g": generation, "feedback": feedback, "state": generation_state(generation),
+        "g": generation, "feedback": feedback, "state": generation_state(generation), "job_labels": job_labels(),
         "nudge_rule": _(services.NUDGE_RULE), "stars_range": range(1, 6),
-        "score_parts": [(k, generation.score_parts[k]) for k in WEIGHTS if k in (generation.score_parts or {})],
+        "score_parts": [(SCORE_LABELS.get(k, k), generation.score_parts[k]) for k in WEIGHTS
+                        if k in (generation.score_parts or {})],
     })
 
 
@@ -189,7 +196,7 @@ def journey_new(request):
                     context.update(plan=shown, plan_json=json.dumps(written), plan_path=request.POST.get("plan_path"),
                                    plan_error=str(exc))
                     return render(request, "music/journey_new.html", context, status=400)
-                start = data["reading"].emotion if data.get("reading") else data.get("emotion")
+                start = data["reading"].felt if data.get("reading") else data.get("emotion")
                 journey = services.journey_create(
                     user=request.user, plan=plan, params=form.params(), reading=data.get("reading"),
                     plan_path=request.POST.get("plan_path", "template"),
@@ -222,8 +229,9 @@ def journey_state(journey) -> dict:
         return reverse("music:journey_file", kwargs={"pk": journey.pk, "kind": kind}) + (
             "?download=1" if q.get("download") else "")
     return {
-        "id": journey.pk, "status": journey.status, "progress": journey.progress, "note": journey.progress_note,
-        "error": journey.error, "sections_done": journey.sections_done, "sections": len(journey.sections),
+        "id": journey.pk, "status": journey.status, "status_label": status_label(journey.status),
+        "progress": journey.progress, "note": journey.progress_note, "note_label": note_label(journey.progress_note),
+        "error": error_label(journey.error), "sections_done": journey.sections_done, "sections": len(journey.sections),
         "audio": url("audio") if playable else None, "preview": url("audio_preview") if playable else None,
         "downloads": {"audio": url("audio", download=True), "audio_preview": url("audio_preview", download=True)}
         if playable else {},
@@ -249,7 +257,7 @@ def journey_detail(request, pk: int):
         for moment in ("before", "after")
     }
     return render(request, "music/journey_detail.html", {
-        "j": journey, "state": journey_state(journey),
+        "j": journey, "state": journey_state(journey), "job_labels": job_labels(),
         "checkin_boxes": [(m, forms_by_moment[m], checkins[m]) for m in ("before", "after")],
         "nudge_rule": _(services.NUDGE_RULE), "checkin_rule": _(services.CHECKIN_NUDGE_RULE),
         "stars_range": range(1, 6),

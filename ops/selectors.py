@@ -12,6 +12,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,7 +124,19 @@ def dashboard_data() -> dict:
             data["errors"][key] = type(exc).__name__
     data["stats"] = {"hour": job_stats(since=timedelta(hours=1)), "day": job_stats(since=timedelta(days=1))}
     data["failures"] = recent_failures()
+    data["corrections"] = reading_corrections()
     return data
+
+
+def reading_corrections() -> dict:
+    """Readings whose owners said which emotion was right (labels for the next calibration fit):
+    how many, in the last day and in all, and how many of them agreed with what was read."""
+    from emotion.models import EmotionReading
+
+    corrected = EmotionReading.objects.exclude(corrected_emotion="")
+    return {"day": corrected.filter(corrected_at__gte=timezone.now() - timedelta(days=1)).count(),
+            "all": corrected.count(), "agreed": corrected.filter(corrected_emotion=F("emotion")).count(),
+            "admin_url": reverse("admin:emotion_emotionreading_changelist") + "?corrected_at__isnull=False"}
 
 
 # --- Engines ----------------------------------------------------------------------------

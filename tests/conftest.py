@@ -39,6 +39,18 @@ def _clean_redis():
 
 
 @pytest.fixture(autouse=True)
+def _default_language_between_tests():
+    """Each test starts in the site's default language. A request through the test client leaves
+    its language active in the thread (LocaleMiddleware activates it and nothing puts it back), and
+    messages built with gettext in a later test would come out in Chinese."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_connections_for_async_tests(request):
     """Give each async database test fresh MariaDB connections.
 

@@ -5,12 +5,14 @@ const id = Number(root.dataset.id);
 const bar = document.getElementById("bar");
 const note = document.getElementById("note");
 const FINAL = ["succeeded", "failed", "cancelled"];
+// Notes arrive over the websocket in English; the page gives their translations.
+const NOTES = JSON.parse(document.getElementById("job-labels")?.textContent || "{}").notes || {};
 
 document.addEventListener("emotune:event", (e) => {
   const ev = e.detail;
   if (ev.job !== "emotion.read" || ev.id !== id) return;
   if (bar) bar.style.width = `${Math.round(ev.progress * 100)}%`;
-  if (note && ev.note) note.textContent = ev.note;
+  if (note && ev.note) note.textContent = NOTES[ev.note] || ev.note;
   if (ev.type === "job.status" && FINAL.includes(ev.status)) location.reload();
 });
 

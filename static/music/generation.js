@@ -7,6 +7,9 @@ const id = Number(root.dataset.id);
 const $ = (sel) => document.getElementById(sel);
 const csrf = document.querySelector("input[name=csrfmiddlewaretoken]")?.value;
 let state = JSON.parse($("generation-state").textContent);
+// Statuses and progress notes arrive in English over the websocket; the page brings their translations.
+const LABELS = JSON.parse($("job-labels")?.textContent || "{}");
+const noteLabel = (note) => (LABELS.notes || {})[note] || note;
 const FINAL = ["succeeded", "failed", "cancelled"];
 const renderedFinal = FINAL.includes(state.status);
 let player = null;
@@ -43,7 +46,7 @@ function showQueue(position) {
 function setStatus(status, label) {
   const pill = $("status-pill");
   pill.className = `pill ${status}`;
-  pill.textContent = label || status.charAt(0).toUpperCase() + status.slice(1);
+  pill.textContent = label || (LABELS.statuses || {})[status] || status;
   root.dataset.status = status;
 }
 
@@ -57,11 +60,11 @@ async function refresh() {
 }
 
 function render() {
-  setStatus(state.status);
+  setStatus(state.status, state.status_label);
   const final = ["succeeded", "failed", "cancelled"].includes(state.status);
   $("progress-box").hidden = final;
   if (!final) {
-    showProgress(state.progress, state.note, null);
+    showProgress(state.progress, state.note_label, null);
     showQueue(state.queue_position);
   }
   if (state.error) { $("error").textContent = state.error; $("error").hidden = false; }
@@ -100,7 +103,7 @@ document.addEventListener("emotune:event", (e) => {
   if (ev.type === "job.progress") {
     setStatus("running");
     showQueue(null);
-    showProgress(ev.progress, ev.note, ev.eta_s, ev);
+    showProgress(ev.progress, noteLabel(ev.note), ev.eta_s, ev);
   } else if (ev.type === "job.status") {
     if (["succeeded", "failed", "cancelled"].includes(ev.status) || ev.status !== state.status) refresh();
   }

@@ -8,6 +8,9 @@ const $ = (sel) => document.getElementById(sel);
 const csrf = document.querySelector("input[name=csrfmiddlewaretoken]")?.value;
 const FINAL = ["succeeded", "failed", "cancelled"];
 let state = JSON.parse($("journey-state").textContent);
+// Statuses and progress notes arrive in English over the websocket; the page brings their translations.
+const LABELS = JSON.parse($("job-labels")?.textContent || "{}");
+const noteLabel = (note) => (LABELS.notes || {})[note] || note;
 const renderedFinal = FINAL.includes(state.status);
 let player = null;
 let pollTimer = null;
@@ -46,10 +49,10 @@ function showSections(current, sectionFraction, sectionEta) {
   });
 }
 
-function setStatus(status) {
+function setStatus(status, label) {
   const pill = $("status-pill");
   pill.className = `pill ${status}`;
-  pill.textContent = status.charAt(0).toUpperCase() + status.slice(1);
+  pill.textContent = label || (LABELS.statuses || {})[status] || status;
   root.dataset.status = status;
 }
 
@@ -62,13 +65,13 @@ async function refresh() {
 }
 
 function render() {
-  setStatus(state.status);
+  setStatus(state.status, state.status_label);
   const final = FINAL.includes(state.status);
   $("progress-box").hidden = final;
   if (!final) {
     // the note says which section renders ("section 2 of 3"); the row stores the count only at the end
     const current = Number((state.note.match(/section (\d+) of/) || [])[1] || state.sections_done + 1);
-    showProgress(state.progress, current && state.note.startsWith("section") ? t("tSection", current, state.sections) : state.note, null);
+    showProgress(state.progress, current && state.note.startsWith("section") ? t("tSection", current, state.sections) : state.note_label, null);
     showSections(current, 0, null);
   }
   if (state.error) { $("error").textContent = state.error; $("error").hidden = false; }
@@ -128,7 +131,7 @@ document.addEventListener("emotune:event", (e) => {
   if (ev.job !== "music.journey" || ev.id !== id) return;
   if (ev.type === "job.progress") {
     setStatus("running");
-    const note = ev.section ? t("tSection", ev.section, ev.sections) : ev.note;
+    const note = ev.section ? t("tSection", ev.section, ev.sections) : noteLabel(ev.note);
     showProgress(ev.progress, note, ev.eta_s);
     if (ev.section) showSections(ev.section, ev.section_progress || 0, ev.section_eta_s);
   } else if (ev.type === "job.status") {

@@ -40,7 +40,7 @@ draw("chart-readings", {
   },
   options: {
     scales: { y: { min: -1, max: 1 } },
-    plugins: { tooltip: { callbacks: { afterLabel: (item) => data.readings[item.dataIndex].emotion } } },
+    plugins: { tooltip: { callbacks: { afterLabel: (item) => data.readings[item.dataIndex].emotion_label } } },
   },
 });
 

@@ -72,7 +72,7 @@ class EmotionPageTest(ChannelsLiveServerTestCase):
             expect(page.locator("#verdict")).to_contain_text("Happy", timeout=120_000)
             expect(page.locator("#bars li")).to_have_count(7)
             expect(page.locator("#facebox")).to_be_visible()
-            expect(page.locator("#make-music")).to_have_attribute("href", f"/music/?reading={self._reading_id()}")
+            expect(page.locator("#make-music")).to_have_attribute("href", f"/music/?reading={self._reading_id()}&emotion=happy")
             page.wait_for_function("document.querySelector('.photo img').naturalWidth > 0")
             page.screenshot(path=SHOTS / "emotion-result.png", full_page=True)
             page.goto(f"{self.live_server_url}/emotion/history/")

@@ -51,7 +51,7 @@ def test_result_page_shows_emotion_bars_box_and_music_link(alice_client, user):
     assert 'id="verdict"' in html and "Happy" in html
     assert html.count('class="fill emo-bg-') == 7
     assert "left:34.375%;top:12.5%" in html
-    assert f'href="/music/?reading={r.pk}"' in html
+    assert f'href="/music/?reading={r.pk}&amp;emotion=happy"' in html
 
 
 def test_video_result_shows_timeline(alice_client, user):
@@ -66,12 +66,86 @@ def test_video_result_shows_timeline(alice_client, user):
     assert "8 frames analysed over 4.0 s, 4 without a face" in html
 
 
-def test_no_face_and_uncertain_are_plain_results(alice_client, user):
+def test_no_face_is_its_own_state_with_advice(alice_client, user):
     no_face = _reading(user, face_found=False)
-    unsure = _reading(user, face_found=True, uncertain=True, scores={"sad": 0.3})
-    assert "No face found." in alice_client.get(f"/emotion/{no_face.pk}/").content.decode()
+    html = alice_client.get(f"/emotion/{no_face.pk}/").content.decode()
+    assert 'id="noface"' in html and "No face found" in html
+    for advice in ("Light", "Angle", "Distance", "an arm's length"):
+        assert advice in html.replace("&#x27;", "'"), advice
+    assert "make-music" not in html and 'id="correct"' not in html
+    assert alice_client.post(f"/emotion/{no_face.pk}/correct/", {"emotion": "sad"}, follow=True).status_code == 200
+    no_face.refresh_from_db()
+    assert no_face.corrected_emotion == ""  # nothing to correct without a face
+
+
+SCORES = {"angry": 0.05, "disgust": 0.02, "fear": 0.04, "happy": 0.1, "sad": 0.38, "surprise": 0.1, "neutral": 0.31}
+
+
+def test_an_uncertain_reading_offers_its_two_likeliest_and_music_from_the_one_chosen(alice_client, user):
+    from ops.models import Event
+
+    unsure = _reading(user, face_found=True, uncertain=True, confidence=0.38, scores=SCORES)
     html = alice_client.get(f"/emotion/{unsure.pk}/").content.decode()
-    assert "Uncertain" in html and "/music/?reading=" not in html
+    likeliest = re.search(r'<p id="likeliest">(.*?)</p>', html, re.S)[1]
+    assert re.sub(r"<[^>]+>|\s+", " ", likeliest).split() == ["Likeliest:", "Sad", "38", "%", "·", "Neutral", "31", "%"]
+    assert "Which is right?" in html and 'value="sad"' in html and 'value="neutral"' in html
+    assert "make-music" not in html  # nothing to make music from until the person says
+    page = alice_client.post(f"/emotion/{unsure.pk}/correct/", {"emotion": "neutral"}, follow=True).content.decode()
+    unsure.refresh_from_db()
+    assert unsure.corrected_emotion == "neutral" and unsure.corrected_at is not None and unsure.felt == "neutral"
+    assert "You said you feel <strong>Neutral</strong>." in page
+    assert f'href="/music/?reading={unsure.pk}&amp;emotion=neutral"' in page
+    event = Event.objects.get(kind="emotion.corrected")
+    assert event.data == {"read": "", "uncertain": True, "said": "neutral"}  # no photo, no words
+
+
+def test_a_confident_reading_can_be_corrected_in_the_persons_own_word(alice_client, user):
+    sure = _reading(user, face_found=True, emotion="sad", confidence=0.7, scores={**SCORES, "sad": 0.7})
+    html = alice_client.get(f"/emotion/{sure.pk}/").content.decode()
+    assert f'href="/music/?reading={sure.pk}&amp;emotion=sad"' in html and '<select id="own-emotion"' in html
+    alice_client.post(f"/emotion/{sure.pk}/correct/", {"emotion": "fear"})
+    sure.refresh_from_db()
+    assert (sure.emotion, sure.corrected_emotion, sure.felt) == ("sad", "fear", "fear")  # what was read is kept
+    refused = alice_client.post(f"/emotion/{sure.pk}/correct/", {"emotion": "bored"}, follow=True).content.decode()
+    assert "Choose one of" in refused
+    sure.refresh_from_db()
+    assert sure.corrected_emotion == "fear"
+
+
+def test_someone_elses_reading_cannot_be_corrected(client, user, other_user):
+    theirs = _reading(user, face_found=True, emotion="happy", scores=SCORES)
+    client.force_login(other_user)
+    assert client.post(f"/emotion/{theirs.pk}/correct/", {"emotion": "sad"}).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.corrected_emotion == ""
+
+
+def test_the_page_says_how_long_the_reading_took(alice_client, user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    r = _reading(user, face_found=True, emotion="happy", scores=SCORES, started_at=now - timedelta(seconds=1.4),
+                 finished_at=now)
+    assert "Read in 1.4 s" in alice_client.get(f"/emotion/{r.pk}/").content.decode()
+
+
+def test_corrections_are_counted_in_the_ops_panel(client, user, staff_user):
+    from emotion.services import reading_correct
+    from ops.selectors import reading_corrections
+
+    agree = _reading(user, face_found=True, emotion="sad", scores=SCORES)
+    differ = _reading(user, face_found=True, emotion="happy", scores=SCORES)
+    reading_correct(reading=agree, emotion="sad")
+    reading_correct(reading=differ, emotion="angry")
+    counts = reading_corrections()
+    assert (counts["day"], counts["all"], counts["agreed"]) == (2, 2, 1)
+    client.force_login(staff_user)
+    page = client.get("/admin/ops/").content.decode()
+    assert "2 in the last day, 2 in all (1 agreed with the reading)." in page
+    listed = client.get(counts["admin_url"])
+    assert listed.status_code == 200 and f"/admin/emotion/emotionreading/{differ.pk}/change/" in listed.content.decode()
 
 
 def test_other_users_reading_is_404(client, user, other_user):
@@ -136,3 +210,32 @@ def _run(path, *args) -> str:
     out = StringIO()
     call_command("detect_emotion", str(path), *args, stdout=out)
     return out.getvalue()
+
+
+def test_music_from_a_corrected_reading_is_made_from_the_persons_word(user, django_capture_on_commit_callbacks):
+    from emotion.services import reading_correct
+    from music.forms import StudioForm
+    from music.services import generation_create
+
+    unsure = _reading(user, face_found=True, uncertain=True, confidence=0.38, scores=SCORES)
+    assert unsure not in StudioForm(user=user).fields["reading"].queryset  # nothing to start from yet
+    reading_correct(reading=unsure, emotion="sad")
+    assert unsure in StudioForm(user=user).fields["reading"].queryset
+    with django_capture_on_commit_callbacks():
+        row = generation_create(user=user, params={}, reading=unsure)
+    assert row.emotion == "sad" and row.reading_id == unsure.pk
+
+
+def test_the_dashboard_tells_no_face_uncertain_and_the_persons_word_apart(alice_client, user):
+    from emotion.services import reading_correct
+
+    no_face = _reading(user, face_found=False)
+    unsure = _reading(user, face_found=True, uncertain=True, scores=SCORES)
+    said = _reading(user, face_found=True, uncertain=True, scores=SCORES)
+    reading_correct(reading=said, emotion="sad")
+    home = alice_client.get("/").content.decode()
+    items = {int(m[1]): " ".join(re.sub(r"<[^>]+>", " ", m[2]).split())
+             for m in re.finditer(r'<li><a href="/emotion/(\d+)/">#\d+</a>(.*?)</li>', home, re.S)}
+    assert items[no_face.pk].startswith("no face found") and "Succeeded" not in items[no_face.pk]
+    assert items[unsure.pk].startswith("uncertain")
+    assert items[said.pk].startswith("Sad (your word)")

@@ -33,6 +33,7 @@ ROUTES = {
     "accounts:token_create": LOGIN, "accounts:token_revoke": OWNER,
     "set_language": PUBLIC, "healthz": PUBLIC, "readyz": PUBLIC, "metrics": TOKEN,
     "emotion:index": LOGIN, "emotion:history": LOGIN, "emotion:warmup": LOGIN, "emotion:detail": OWNER,
+    "emotion:correct": OWNER,
     "music:studio": LOGIN, "music:history": LOGIN, "music:detail": OWNER, "music:status": OWNER,
     "music:cancel": OWNER, "music:feedback": OWNER, "music:file": OWNER,
     "music:journey_new": LOGIN, "music:mood": LOGIN, "music:journey": OWNER, "music:journey_status": OWNER,
