@@ -56,6 +56,27 @@ def emotion_label(name: str) -> str:
     return name
 
 
+def mood_label(name: str) -> str:
+    """A mood as the check-in and journey forms word it ("fear" reads "Anxious"), in the active language."""
+    from django.apps import apps
+
+    for value, label in apps.get_model("music", "CheckIn").MOODS:
+        if value == name:
+            return str(label)
+    return emotion_label(name)
+
+
+def feeling_label(valence, arousal) -> str:
+    """A (valence, arousal) point in words people use ("pleasant, calm"), in the active language."""
+    try:
+        v, a = float(valence), float(arousal)
+    except (TypeError, ValueError):
+        return ""
+    pleasant = gettext("pleasant") if v > 0.2 else gettext("unpleasant") if v < -0.2 else gettext("neither pleasant nor unpleasant")
+    energy = gettext("energetic") if a > 0.2 else gettext("calm") if a < -0.2 else gettext("steady")
+    return gettext("%(pleasant)s, %(energy)s") % {"pleasant": pleasant, "energy": energy}
+
+
 def status_label(status: str) -> str:
     from emotune.models import JobStatus
 

@@ -91,7 +91,8 @@ class JourneyStartForm(forms.Form):
                                 choices=[("", _("— choose —"))] + [(k, v) for k, v in MOOD_CHOICES])
     reading = forms.ModelChoiceField(label=_("…or start from one of your readings"), required=False,
                                      queryset=EmotionReading.objects.none())
-    intensity = forms.IntegerField(label=_("How strongly (1–5)"), min_value=1, max_value=5, initial=3)
+    intensity = forms.IntegerField(label=_("How strongly (1–5)"), min_value=1, max_value=5, initial=3,
+                                   widget=forms.NumberInput(attrs={"type": "range", "min": 1, "max": 5}))
     target = forms.ChoiceField(label=_("Where to"), choices=[])
     minutes = forms.FloatField(label=_("Length (minutes, 2–10)"), min_value=2, max_value=10, initial=3)
     sections = forms.IntegerField(label=_("Sections (2–6)"), min_value=2, max_value=6, initial=3)

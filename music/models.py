@@ -113,6 +113,9 @@ class Journey(JobRow):
         "emotion.EmotionReading", null=True, blank=True, on_delete=models.SET_NULL, related_name="journeys"
     )
     start_emotion = models.CharField(max_length=16)
+    # The mood word the person chose in the journey form ("fear" there reads "Anxious"); blank when the
+    # journey started from a reading. What the pages show as the journey's start.
+    start_mood = models.CharField(max_length=16, blank=True)
     target = models.CharField(max_length=16, choices=Target.choices)
     # The validated plan (music.journeys.plan_validate): start, target, total_seconds, sections.
     plan = models.JSONField(default=dict)
@@ -141,6 +144,13 @@ class Journey(JobRow):
 
     def __str__(self) -> str:
         return f"Journey #{self.pk} ({self.start_emotion} → {self.target}, {self.status})"
+
+    @property
+    def start_label(self) -> str:
+        """The journey's start in the person's own words, in the active language ("Anxious", not "fear")."""
+        from emotune.labels import emotion_label, mood_label
+
+        return mood_label(self.start_mood) if self.start_mood else emotion_label(self.start_emotion)
 
     @property
     def sections(self) -> list[dict]:

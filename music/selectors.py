@@ -71,10 +71,25 @@ def _closeness(point, target: str) -> float:
     return round(100 * max(0.0, 1 - distance(point, target_point(target)) / 2 ** 1.5), 1)
 
 
+def _reading_labels(readings: list[dict]) -> None:
+    """Each reading's x-axis label, distinct and readable: ["12-07", "21:30"], with seconds where two readings share
+    a minute, and the reading's number where they share a second too."""
+    minutes: dict[str, int] = {}
+    for r in readings:
+        minutes[r["at"][:16]] = minutes.get(r["at"][:16], 0) + 1
+    seen: set[tuple[str, str]] = set()
+    for r in readings:
+        day, time = r["at"][5:10], r["at"][11:19] if minutes[r["at"][:16]] > 1 else r["at"][11:16]
+        if (day, time) in seen:
+            time = f"{time} #{r['id']}"
+        seen.add((day, time))
+        r["label"] = [day, time]
+
+
 def mood_history(*, user, since=None) -> dict:
     """The mood page's data: before/after per journey, readings over time, what helped most."""
     from emotion.models import EmotionReading
-    from emotune.labels import emotion_label
+    from emotune.labels import emotion_label, mood_label
     from music.journeys import MOODS, checkin_improvement, mood_point
 
     sessions: list[dict] = []
@@ -92,23 +107,27 @@ def mood_history(*, user, since=None) -> dict:
             "label": f"#{journey.pk} {journey.created_at:%m-%d} → {journey.get_target_display()}",
             "before": _closeness(before, journey.target), "after": _closeness(after, journey.target),
             "before_mood": pair["before"].mood, "after_mood": pair["after"].mood, "improvement": improvement,
-            "before_mood_label": emotion_label(pair["before"].mood), "after_mood_label": emotion_label(pair["after"].mood),
+            "before_mood_label": mood_label(pair["before"].mood), "after_mood_label": mood_label(pair["after"].mood),
             "style": journey.style, "stars": journey.stars,
         })
+        # how many points closer to the target (the closeness scale of the before/after chart, 0–100)
+        gain = sessions[-1]["after"] - sessions[-1]["before"]
         for table, key in ((by_target, str(journey.get_target_display())), (by_style, journey.style or "—")):
-            table.setdefault(key, []).append(improvement)
+            table.setdefault(key, []).append((improvement, gain))
 
     def ranked(table: dict) -> list[dict]:
-        rows = [{"name": k, "mean": round(sum(v) / len(v), 3), "count": len(v)} for k, v in table.items()]
+        rows = [{"name": k, "mean": round(sum(i for i, _ in v) / len(v), 3),
+                 "gain": round(sum(g for _, g in v) / len(v), 1), "count": len(v)} for k, v in table.items()]
         return sorted(rows, key=lambda r: (-r["mean"], -r["count"], r["name"]))
 
     # What the person felt: their own word where they corrected the reading.
     readings_qs = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="", corrected_emotion="")
     if since is not None:
         readings_qs = readings_qs.filter(created_at__gte=since)
-    readings = [{"id": r.pk, "at": timezone.localtime(r.created_at).isoformat(timespec="minutes"), "emotion": r.felt,
+    readings = [{"id": r.pk, "at": timezone.localtime(r.created_at).isoformat(timespec="seconds"), "emotion": r.felt,
                  "emotion_label": emotion_label(r.felt),
                  "valence": MOODS.get(r.felt, (0, 0))[0], "arousal": MOODS.get(r.felt, (0, 0))[1],
                  "confidence": round(r.confidence or 0, 3)}
                 for r in reversed(readings_qs.order_by("-created_at", "-id")[:500])]  # the latest 500
+    _reading_labels(readings)
     return {"sessions": sessions, "readings": readings, "by_target": ranked(by_target), "by_style": ranked(by_style)}

@@ -362,11 +362,12 @@ def journey_params(params: dict) -> dict:
 
 
 def journey_create(*, user, plan: dict, params: dict, reading=None, plan_path: str = "template",
-                   plan_notes: list | None = None, before: dict | None = None):
+                   plan_notes: list | None = None, before: dict | None = None, start_mood: str = ""):
     """Validate the (possibly edited) plan and parameters, store the journey (queued), enqueue it.
 
     ``before`` ({"mood", "intensity"}, e.g. what the user said when asking for the journey)
-    is stored as its "before" check-in, with ``reading`` attached when the journey starts from one."""
+    is stored as its "before" check-in, with ``reading`` attached when the journey starts from one.
+    ``start_mood`` is the mood word the person chose (kept and shown as the journey's start)."""
     from music.journeys import PlanError, plan_validate
     from music.models import Journey
 
@@ -380,7 +381,8 @@ def journey_create(*, user, plan: dict, params: dict, reading=None, plan_path: s
     rate_limit_enforce("generation", user.pk)
     with transaction.atomic():
         row = Journey.objects.create(
-            user=user, reading=reading, start_emotion=plan["start"]["emotion"], target=plan["target"], plan=plan,
+            user=user, reading=reading, start_emotion=plan["start"]["emotion"],
+            start_mood=start_mood if reading is None else "", target=plan["target"], plan=plan,
             plan_path=plan_path if plan_path in ("llm", "template") else "template", plan_notes=plan_notes or [],
             params=clean, engine=clean["engine"],
         )

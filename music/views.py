@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from emotune.labels import error_label, job_labels, note_label, status_label
+from emotune.labels import error_label, job_labels, mood_label, note_label, status_label
 from emotune.media import safe_file_response
 from emotune.ratelimit import has_upload, rate_limited
 from music import services
@@ -25,6 +25,7 @@ from music.scoring import WEIGHTS
 from music.selectors import feedback_get, generation_get, generation_list, generation_queue_position
 
 PAGE_SIZE = 20
+RECENT_JOURNEYS = 10  # listed under the new-journey form
 # The rule score's parts (music.scoring.WEIGHTS), named on the generation page.
 SCORE_LABELS = {"length": gettext_lazy("length"), "tempo": gettext_lazy("tempo"), "dynamics": gettext_lazy("dynamics"),
                 "clipping": gettext_lazy("clipping"), "silence": gettext_lazy("silence"), "style": gettext_lazy("style")}
@@ -171,19 +172,25 @@ def _edited(section: dict, changes: dict) -> dict:
     return shown
 
 
+PLAN_NOTES_KEY = "journey_plan_notes"  # the agent's notes on the last plan written: for staff, never on a page
+
+
 @login_required
 def journey_new(request):
     """Step 1: where from and where to → a written plan; step 2: the (edited) plan → rendering."""
     from music.brief import KEYS, MODES
     from music.forms import JourneyStartForm
     from music.journeys import DYNAMICS, TARGETS, PlanError, plan_edit
+    from music.selectors import journey_list
 
     initial = {k: request.GET[k] for k in ("emotion", "reading", "target") if request.GET.get(k)}
     form = JourneyStartForm(request.POST or None, user=request.user, initial=initial)
-    context = {"form": form, "plan": None, "keys": KEYS, "modes": MODES, "dynamics": DYNAMICS, "targets": TARGETS}
+    context = {"form": form, "plan": None, "keys": KEYS, "modes": MODES, "dynamics": DYNAMICS, "targets": TARGETS,
+               "recent": journey_list(user=request.user)[:RECENT_JOURNEYS], "start_label": ""}
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        context["start_label"] = "" if data.get("reading") else mood_label(data.get("emotion") or "")
         try:
             if request.POST.get("action") == "render":
                 written = json.loads(request.POST.get("plan") or "{}")
@@ -199,7 +206,8 @@ def journey_new(request):
                 start = data["reading"].felt if data.get("reading") else data.get("emotion")
                 journey = services.journey_create(
                     user=request.user, plan=plan, params=form.params(), reading=data.get("reading"),
-                    plan_path=request.POST.get("plan_path", "template"),
+                    plan_path=request.POST.get("plan_path", "template"), plan_notes=request.session.pop(PLAN_NOTES_KEY, []),
+                    start_mood="" if data.get("reading") else data.get("emotion") or "",
                     before={"mood": start, "intensity": data.get("intensity") or 3} if start else None,
                 )
                 return redirect("music:journey", pk=journey.pk)
@@ -215,8 +223,8 @@ def journey_new(request):
             form.add_error(None, _("The plan could not be read; write it again."))
             status = 400
         else:
-            context.update(plan=written["plan"], plan_json=json.dumps(written["plan"]), plan_path=written["path"],
-                           plan_notes=written["notes"])
+            context.update(plan=written["plan"], plan_json=json.dumps(written["plan"]), plan_path=written["path"])
+            request.session[PLAN_NOTES_KEY] = [str(note)[:200] for note in written["notes"][:20]]
     elif request.method == "POST":
         status = 400
     return render(request, "music/journey_new.html", context, status=status)
@@ -253,7 +261,7 @@ def journey_detail(request, pk: int):
     forms_by_moment = {
         moment: CheckInForm(user=request.user, prefix=moment, initial={
             "moment": moment, **({"mood": c.mood, "intensity": c.intensity, "note": c.note, "reading": c.reading_id}
-                                 if (c := checkins[moment]) else {"mood": journey.start_emotion})})
+                                 if (c := checkins[moment]) else {"mood": journey.start_mood or journey.start_emotion})})
         for moment in ("before", "after")
     }
     return render(request, "music/journey_detail.html", {

@@ -30,7 +30,7 @@ draw("chart-sessions", {
 draw("chart-readings", {
   type: "line",
   data: {
-    labels: data.readings.map((r) => r.at.slice(5, 16).replace("T", " ")),
+    labels: data.readings.map((r) => r.label),  // ["MM-DD", "HH:MM"]: two lines, distinct (server-side)
     datasets: [
       { label: t("tValence"), data: data.readings.map((r) => r.valence), borderColor: ACCENT, backgroundColor: ACCENT,
         tension: 0.25 },
@@ -39,7 +39,7 @@ draw("chart-readings", {
     ],
   },
   options: {
-    scales: { y: { min: -1, max: 1 } },
+    scales: { y: { min: -1, max: 1 }, x: { ticks: { maxRotation: 0, autoSkipPadding: 8 } } },
     plugins: { tooltip: { callbacks: { afterLabel: (item) => data.readings[item.dataIndex].emotion_label } } },
   },
 });
@@ -49,10 +49,16 @@ function ranking(id, rows) {
     type: "bar",
     data: {
       labels: rows.map((r) => `${r.name} (${r.count})`),
-      datasets: [{ label: t("tImprovement"), data: rows.map((r) => r.mean),
-                   backgroundColor: rows.map((r) => (r.mean >= 0 ? TEAL : ROSE)) }],
+      datasets: [{ label: t("tImprovement"), data: rows.map((r) => r.gain),
+                   backgroundColor: rows.map((r) => (r.gain >= 0 ? TEAL : ROSE)) }],
     },
-    options: { indexAxis: "y", plugins: { legend: { display: false } } },
+    options: {
+      indexAxis: "y",
+      plugins: { legend: { display: false } },
+      // points gained towards the target on the before/after chart's 0–100 closeness scale
+      scales: { x: { suggestedMin: -10, suggestedMax: 10, grace: "10%", ticks: { precision: 0 },
+                     title: { display: true, text: t("tGain") } } },
+    },
   });
 }
 ranking("chart-targets", data.by_target);

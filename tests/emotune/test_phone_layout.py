@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import io
 import json
-import os
-from functools import partial
 
 import numpy as np
 import pytest
-from channels.testing import ChannelsLiveServerTestCase
-from daphne.testing import DaphneProcess
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection
 
+from tests.browser import CHROMIUM_FLAGS, LiveBrowserTestCase
 from tests.helpers import ROOT, session_cookie
 
 SHOTS = ROOT / ".data" / "screenshots" / "phone"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 LANGUAGES = ("en", "zh-hans")
@@ -48,22 +42,6 @@ MEASURE = """(width) => {
 }"""
 
 
-def _use_database(name: str) -> None:
-    """Runs in the forked server process: the test database, and a channel layer of its own."""
-    from channels.layers import channel_layers
-
-    settings.DATABASES["default"]["NAME"] = name
-    channel_layers.backends = {}
-
-
-class _Daphne(DaphneProcess):
-    """channels' live server prefixes "test_" again in a forked child that already has the test name."""
-
-    def __init__(self, host, get_application, kwargs=None, setup=None, teardown=None):
-        super().__init__(host, get_application, kwargs, partial(_use_database, connection.settings_dict["NAME"]),
-                         teardown)
-
-
 def _wav(seconds: float = 2.0, rate: int = 16000) -> bytes:
     from emotune.audio import wav_bytes
 
@@ -80,25 +58,7 @@ def _jpeg() -> bytes:
 
 
 @pytest.mark.browser
-class PhoneLayoutTest(ChannelsLiveServerTestCase):
-    serve_static = True
-    ProtocolServerProcess = _Daphne
-
-    @classmethod
-    def setUpClass(cls):
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        # later tests' subprocesses (manage.py check --deploy) must not inherit it
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
-
+class PhoneLayoutTest(LiveBrowserTestCase):
     def _objects(self):
         """A signed-in reader with one of everything the pages show, made as finished work."""
         from accounts.services import token_create, user_create
@@ -164,7 +124,7 @@ class PhoneLayoutTest(ChannelsLiveServerTestCase):
         SHOTS.mkdir(parents=True, exist_ok=True)
         figures, problems = {}, []
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
             for viewport in (PHONE, DESKTOP):
                 for lang in LANGUAGES:
                     for paths, session in ((signed_in, cookie), (signed_out, None)):

@@ -2,60 +2,19 @@
 
 from __future__ import annotations
 
-import os
-from functools import partial
 from pathlib import Path
 
 import pytest
-from channels.testing import ChannelsLiveServerTestCase
-from daphne.testing import DaphneProcess
 from django.conf import settings
-from django.db import connection
 
+from tests.browser import CHROMIUM_FLAGS, LiveBrowserTestCase
 from tests.helpers import session_cookie, start_worker
 
 SHOTS = Path(settings.BASE_DIR) / ".data" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _use_database(name: str) -> None:
-    """Runs in the forked server process: the test database, and a channel layer of its own
-    (a layer instance inherited from the parent is bound to the parent's event loops)."""
-    from channels.layers import channel_layers
-
-    settings.DATABASES["default"]["NAME"] = name
-    channel_layers.backends = {}
-
-
-class _Daphne(DaphneProcess):
-    """channels' live server prefixes "test_" again in a forked child that already has the test name."""
-
-    def __init__(self, host, get_application, kwargs=None, setup=None, teardown=None):
-        super().__init__(host, get_application, kwargs, partial(_use_database, connection.settings_dict["NAME"]),
-                         teardown)
 
 
 @pytest.mark.browser
-class StudioBrowserTest(ChannelsLiveServerTestCase):
-    serve_static = True
-    ProtocolServerProcess = _Daphne
-
-    @classmethod
-    def setUpClass(cls):
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        # later tests' subprocesses (manage.py check --deploy) must not inherit it
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
-
+class StudioBrowserTest(LiveBrowserTestCase):
     def test_generate_from_description_progress_player_rating(self):
         from playwright.sync_api import expect, sync_playwright
 
@@ -68,7 +27,7 @@ class StudioBrowserTest(ChannelsLiveServerTestCase):
         SHOTS.mkdir(parents=True, exist_ok=True)
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
                 context = browser.new_context(viewport={"width": 1200, "height": 900})
                 host = self.live_server_url.split("//")[1].split(":")[0]
                 context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "domain": host, "path": "/"}])

@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pytest
-from channels.testing import ChannelsLiveServerTestCase
 from django.conf import settings
 from django.utils import timezone
 
+from tests.browser import CHROMIUM_FLAGS, LiveBrowserTestCase
 from tests.helpers import session_cookie, start_worker
-from tests.music.test_browser import ARGS, SHOTS, _Daphne
+from tests.music.test_browser import SHOTS
 
 
 @pytest.mark.browser
-class JourneyBrowserTest(ChannelsLiveServerTestCase):
-    serve_static = True
-    ProtocolServerProcess = _Daphne
-
-    @classmethod
-    def setUpClass(cls):
-        cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
-
+class JourneyBrowserTest(LiveBrowserTestCase):
     def _context(self, p, user, *, camera: bool = False):
         fake_camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"] if camera else []
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS + fake_camera)
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS + fake_camera)
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         host = self.live_server_url.split("//")[1].split(":")[0]
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(user), "domain": host,
