@@ -12,6 +12,8 @@ import hashlib
 import re
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop
+
 from emotion.soothing import soothing_for
 
 KEYS = ("C", "D", "Eb", "E", "F", "G", "A", "Bb")
@@ -33,7 +35,27 @@ FAST_WORDS = ("fast", "upbeat", "energetic", "dance", "lively", "run", "workout"
 
 
 class BriefError(ValueError):
-    """A brief (usually an LLM answer) that does not hold together."""
+    """A brief (usually an LLM answer) that does not hold together. Its message is English: it
+    goes back to the LLM as feedback; brief_error_label gives it in the reader's language."""
+
+
+# The fixed messages of BriefError, marked for the catalogue (raised in English, shown translated).
+_BRIEF_MESSAGES = (
+    gettext_noop("expected a list of words"), gettext_noop("the brief is not an object"),
+    gettext_noop("prompt is missing or too short"), gettext_noop("prompt must be English (ASCII) text"),
+    gettext_noop("bpm must be a number"), gettext_noop("mode must be major or minor"),
+    gettext_noop("energy must be a number"), gettext_noop("instruments must not be empty"),
+)
+_BPM_RANGE = re.compile(r"bpm must be between (\d+) and (\d+)")
+
+
+def brief_error_label(message: str) -> str:
+    """A BriefError's message in the active language (the English one when it is not a known one)."""
+    if message in _BRIEF_MESSAGES:
+        return gettext(message)
+    if match := _BPM_RANGE.fullmatch(message):
+        return gettext("bpm must be between %(low)s and %(high)s") % {"low": match[1], "high": match[2]}
+    return message
 
 
 def _clean_list(value, *, limit: int = 4) -> list[str]:

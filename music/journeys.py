@@ -19,7 +19,7 @@ import math
 from django.utils.translation import gettext as _
 
 from emotion.soothing import soothing_for
-from music.brief import KEYS, BriefError, _stable_choice, brief_validate, prompt_render
+from music.brief import KEYS, BriefError, _stable_choice, brief_error_label, brief_validate, prompt_render
 
 # Valence, arousal in [-1, 1] (after Russell's circumplex; positions as commonly placed).
 MOODS: dict[str, tuple[float, float]] = {
@@ -225,7 +225,7 @@ def plan_validate(plan: dict) -> dict:
         try:
             brief = section_brief(facts, target=target, start_emotion=emotion)
         except BriefError as exc:
-            raise PlanError(_("section %(n)s: %(error)s") % {"n": n, "error": exc}) from exc
+            raise PlanError(_("section %(n)s: %(error)s") % {"n": n, "error": brief_error_label(str(exc))}) from exc
         if str(raw.get("key") or "") not in KEYS:
             raise PlanError(_("section %(n)s: key must be one of %(choices)s") % {"n": n, "choices": " ".join(KEYS)})
         sections.append({"seconds": seconds, "valence": round(valence, 3), "arousal": round(arousal, 3),

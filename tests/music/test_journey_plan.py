@@ -132,3 +132,17 @@ def test_checkin_improvement_is_closeness_gained_towards_the_target():
     assert checkin_improvement(before=calm, after=sad, target="calm") < -0.5
     assert checkin_improvement(before=sad, after=sad, target="calm") == 0
     assert mood_point("happy", 1) == pytest.approx((0.24, 0.15))
+
+
+def test_a_section_brief_error_reads_in_chinese_and_goes_to_the_llm_in_english():
+    from django.utils import translation
+
+    from music.brief import BriefError, brief_validate
+
+    plan = plan_build(emotion="sad", target="calm", minutes=3, sections=3)
+    plan["sections"][1]["bpm"] = 300
+    with translation.override("zh-hans"), pytest.raises(PlanError) as caught:
+        plan_validate(plan)
+    assert "速度（BPM）必须在 40 到 200 之间" in str(caught.value) and "bpm" not in str(caught.value).replace("BPM", "")
+    with pytest.raises(BriefError, match="bpm must be a number"):  # the message an LLM retry is told
+        brief_validate({"prompt": "calm piano by the sea at night", "bpm": "fast"})
