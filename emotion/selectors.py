@@ -20,6 +20,12 @@ def reading_get(*, user, pk: int) -> EmotionReading:
     return get_object_or_404(EmotionReading, pk=pk, user=user)
 
 
+def felt_readings(*, user) -> QuerySet[EmotionReading]:
+    """The user's finished readings that name an emotion to start from: what was read, or the
+    person's own word where they corrected it (EmotionReading.felt)."""
+    return EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="", corrected_emotion="")
+
+
 def corrected_photos() -> QuerySet[EmotionReading]:
     """Photo readings whose owners said which emotion was right: labels for the calibration fit
     (bench/emotion_calibrate.py --corrections). Videos are left out (no single frame is labelled)."""

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from emotion.models import Emotion, EmotionReading
+from emotion.selectors import felt_readings
 from emotune.labels import emotion_label
 from music.models import CheckIn, Journey, MusicGeneration
 from music.params import DECODERS, DEFAULTS, ENGINES, MUSICGEN_MODELS, params_validate
@@ -54,7 +55,7 @@ class StudioForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="", corrected_emotion="")
+        self.fields["reading"].queryset = felt_readings(user=user)
         self.fields["reading"].label_from_instance = reading_label
         self.fields["engine"].initial = settings.MUSIC_ENGINE
         self.fields["model"].initial = settings.MUSICGEN_MODEL
@@ -103,7 +104,7 @@ class JourneyStartForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = Journey.Target.choices
-        self.fields["reading"].queryset = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="", corrected_emotion="")
+        self.fields["reading"].queryset = felt_readings(user=user)
         self.fields["reading"].label_from_instance = reading_label
         self.fields["engine"].initial = settings.MUSIC_ENGINE if settings.MUSIC_ENGINE in ("offline", "musicgen") else "offline"
         self.fields["model"].initial = settings.MUSICGEN_MODEL

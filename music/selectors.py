@@ -88,7 +88,7 @@ def _reading_labels(readings: list[dict]) -> None:
 
 def mood_history(*, user, since=None) -> dict:
     """The mood page's data: before/after per journey, readings over time, what helped most."""
-    from emotion.models import EmotionReading
+    from emotion.selectors import felt_readings
     from emotune.labels import emotion_label, mood_label
     from music.journeys import MOODS, checkin_improvement, mood_point
 
@@ -121,7 +121,7 @@ def mood_history(*, user, since=None) -> dict:
         return sorted(rows, key=lambda r: (-r["mean"], -r["count"], r["name"]))
 
     # What the person felt: their own word where they corrected the reading.
-    readings_qs = EmotionReading.objects.filter(user=user, status="succeeded").exclude(emotion="", corrected_emotion="")
+    readings_qs = felt_readings(user=user)
     if since is not None:
         readings_qs = readings_qs.filter(created_at__gte=since)
     readings = [{"id": r.pk, "at": timezone.localtime(r.created_at).isoformat(timespec="seconds"), "emotion": r.felt,
